@@ -1,0 +1,27 @@
+# The README's commands. Each target does its own idempotent setup first.
+VENV := .venv
+PY := $(VENV)/bin/python
+HALLQ := $(VENV)/bin/hallq
+
+.PHONY: setup run test bench lint clean
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@$(HALLQ) db upgrade
+	@$(HALLQ) serve
+
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@$(PY) -m bench.ticket_core
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

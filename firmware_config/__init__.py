@@ -1,0 +1,1 @@
+"""Hall profiles, device profiles and the national holiday calendar, with their schemas."""

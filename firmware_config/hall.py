@@ -1,0 +1,277 @@
+"""Hall profile schema: identity, opening hours, queue groups, windows and staff of one hall."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from datetime import time
+from enum import StrEnum
+from itertools import pairwise
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+HALLS_DIR = Path(__file__).parent / "halls"
+PROFILE_VERSION = 1
+
+
+class Strict(BaseModel):
+    """Base for profile models: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class HallLevel(StrEnum):
+    """Administrative level of the hall."""
+
+    province = "省级"
+    city = "市级"
+    district = "区县级"
+    street = "街道（乡镇）"
+    community = "社区（村）"
+
+
+class WindowKind(StrEnum):
+    """Window kinds a hall sets up (004 §12)."""
+
+    universal = "无差别综合"
+    domain = "分领域综合"
+    dedicated = "专业"
+    consulting = "咨询"
+    assisted = "帮办代办"
+    complaint = "办不成事反映"
+    green = "绿色通道"
+
+
+class StaffRole(StrEnum):
+    """AB角: A is the regular holder, B the backup (000 §26)."""
+
+    a = "A"
+    b = "B"
+
+
+class Session(Strict):
+    """One continuous opening period of a day."""
+
+    start: time
+    end: time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 10:00 as the integer 600; refuse rather than misread it.
+        if isinstance(value, int):
+            raise ValueError("时间须加引号书写，如 '10:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Session:
+        if self.end <= self.start:
+            raise ValueError(f"结束时间 {self.end} 必须晚于开始时间 {self.start}")
+        return self
+
+
+class OpeningHours(Strict):
+    """Opening hours; a single weekday session means 午间不间断 (no lunch closing)."""
+
+    timezone: str = "Asia/Shanghai"
+    weekday: tuple[Session, ...] = Field(min_length=1, description="Mon–Fri and adjusted workdays (调休)")
+    saturday: tuple[Session, ...] = Field(default=(), description="周末不休息: Saturday service")
+    sunday: tuple[Session, ...] = ()
+    appointment_flex_minutes: int = Field(
+        default=60, ge=0, le=180, description="早晚弹性办: appointments before opening and after closing"
+    )
+    holiday_service: bool = Field(default=False, description="Open on public holidays with Saturday hours")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"未知时区 {name}") from exc
+        return name
+
+    @field_validator("weekday", "saturday", "sunday")
+    @classmethod
+    def _no_overlap(cls, sessions: tuple[Session, ...]) -> tuple[Session, ...]:
+        for earlier, later in pairwise(sessions):
+            if later.start < earlier.end:
+                raise ValueError("同一天的办公时段不得重叠，且须按时间先后排列")
+        return sessions
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The hall's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class QueueGroup(Strict):
+    """A queue with its own ticket prefix, serving a set of catalog domains."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,30}$")
+    name: str = Field(min_length=2, max_length=20)
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$", description="Ticket prefix, e.g. A → A012")
+    domains: tuple[str, ...] = Field(default=(), description="Catalog domain codes served by this group")
+    anonymous_allowed: bool = Field(default=False, description="Tickets without identity (consultation)")
+    default_service_minutes: float = Field(default=10, gt=0, le=240, description="Until real data exists")
+    wait_alert_minutes: int = Field(default=30, ge=1, le=600)
+
+
+class Staff(Strict):
+    """A window staff member; display name, duties and contact are shown on the window display."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,30}$")
+    name: str = Field(min_length=2, max_length=20)
+    display_name: str = Field(min_length=1, max_length=20)
+    duties: str = Field(min_length=2, max_length=60)
+    contact: str = Field(pattern=r"^[0-9\-]{5,20}$")
+    department: str = Field(min_length=2)
+
+
+class WindowStaff(Strict):
+    """The A and B holders of a window."""
+
+    a: str
+    b: str | None = None
+
+    @model_validator(mode="after")
+    def _different(self) -> WindowStaff:
+        if self.a == self.b:
+            raise ValueError("A角与B角不能是同一人")
+        return self
+
+
+class Window(Strict):
+    """A service window and the groups it serves at start of day."""
+
+    id: str = Field(pattern=r"^w[0-9]{2,3}$")
+    name: str = Field(min_length=2, max_length=20, description="Shown and spoken, e.g. 3号窗口")
+    number: int = Field(ge=1, le=999, description="Spoken window number")
+    kind: WindowKind
+    groups: tuple[str, ...] = Field(min_length=1)
+    staff: WindowStaff
+    floor: str = "1楼"
+
+
+class TicketRules(Strict):
+    """Real-name ticketing and life-cycle parameters (实名取号)."""
+
+    one_waiting_per_group: bool = True
+    daily_cap_per_person: int = Field(default=5, ge=1, le=50)
+    no_show_rejoin_minutes: int = Field(default=30, ge=0, le=240)
+    rejoin_after_positions: int = Field(default=3, ge=0, le=50, description="过号顺延: places behind")
+    appointment_prefix: str = Field(default="Y", pattern=r"^[A-Z]{1,2}$")
+    green_prefix: str = Field(default="L", pattern=r"^[A-Z]{1,2}$")
+    appointment_early_minutes: int = Field(default=30, ge=0, le=240)
+    appointment_late_minutes: int = Field(default=15, ge=0, le=240)
+
+
+class AllocationRules(Strict):
+    """Parameters of the window allocation policy."""
+
+    policy: str = Field(default="balanced", pattern="^(balanced|fifo)$", description="balanced or fifo")
+    starvation_minutes: int = Field(default=60, ge=5, le=600)
+    service_time_sample: int = Field(default=20, ge=1, le=500, description="Recent visits per estimate")
+
+
+class Hall(Strict):
+    """Identity of the hall."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_\-]{1,30}$")
+    name: str = Field(min_length=2, max_length=40)
+    level: HallLevel
+    address: str = Field(min_length=2)
+    phone: str = Field(pattern=r"^[0-9\-]{5,20}$")
+    region_code: str = Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 administrative division code")
+
+
+class HallProfile(Strict):
+    """A whole hall: the single source of truth for windows, groups, staff and hours."""
+
+    version: int = Field(default=PROFILE_VERSION, ge=1, le=PROFILE_VERSION)
+    hall: Hall
+    hours: OpeningHours
+    groups: tuple[QueueGroup, ...] = Field(min_length=1)
+    staff: tuple[Staff, ...] = Field(min_length=1)
+    windows: tuple[Window, ...] = Field(min_length=1)
+    tickets: TicketRules = TicketRules()
+    allocation: AllocationRules = AllocationRules()
+
+    @model_validator(mode="after")
+    def _references(self) -> HallProfile:
+        _unique("队列代码", [g.code for g in self.groups])
+        _unique(
+            "号码前缀",
+            [g.prefix for g in self.groups] + [self.tickets.appointment_prefix, self.tickets.green_prefix],
+        )
+        _unique("窗口编号", [w.id for w in self.windows])
+        _unique("窗口号", [w.number for w in self.windows])
+        _unique("工作人员编号", [s.id for s in self.staff])
+        domains = [d for g in self.groups for d in g.domains]
+        _unique("领域（一个领域只能属于一个队列）", domains)
+        group_codes = {g.code for g in self.groups}
+        staff_ids = {s.id for s in self.staff}
+        for w in self.windows:
+            unknown = set(w.groups) - group_codes
+            if unknown:
+                raise ValueError(f"窗口 {w.id} 引用了不存在的队列 {sorted(unknown)}")
+            for holder in (w.staff.a, w.staff.b):
+                if holder is not None and holder not in staff_ids:
+                    raise ValueError(f"窗口 {w.id} 引用了不存在的工作人员 {holder}")
+        served = {g for w in self.windows for g in w.groups}
+        orphans = group_codes - served
+        if orphans:
+            raise ValueError(f"队列 {sorted(orphans)} 没有任何窗口办理，取号后将无人叫号")
+        return self
+
+    def group(self, code: str) -> QueueGroup:
+        """The group with this code; KeyError if unknown."""
+        for g in self.groups:
+            if g.code == code:
+                return g
+        raise KeyError(code)
+
+    def group_for_domain(self, domain: str) -> QueueGroup | None:
+        """The group that serves a catalog domain, if any."""
+        return next((g for g in self.groups if domain in g.domains), None)
+
+    def staff_member(self, staff_id: str) -> Staff:
+        """The staff member with this id; KeyError if unknown."""
+        for s in self.staff:
+            if s.id == staff_id:
+                return s
+        raise KeyError(staff_id)
+
+
+def _unique(what: str, values: Sequence[Hashable]) -> None:
+    dupes = sorted(str(v) for v, n in Counter(values).items() if n > 1)
+    if dupes:
+        raise ValueError(f"{what}重复：{dupes}")
+
+
+class ProfileError(ValueError):
+    """A hall profile that cannot be used, with the file and field named."""
+
+
+def load_hall_profile(path: Path) -> HallProfile:
+    """Read and validate hall.yaml; errors name the file and the failing field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProfileError(f"{path}: 无法读取大厅配置：{exc}") from exc
+    try:
+        return HallProfile.model_validate(raw)
+    except ValidationError as exc:
+        raise ProfileError(f"{path}: {format_errors(exc)}") from exc
+
+
+def format_errors(exc: ValidationError) -> str:
+    """One line per error: dotted field path and message."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        lines.append(f"{loc}: {err['msg']}")
+    return "; ".join(lines)

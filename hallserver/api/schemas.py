@@ -1,0 +1,189 @@
+"""Request and response bodies of the REST API (/api/v1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hallserver.models import Outcome, Priority, Ticket, WindowStatus
+from hallserver.services.context import HallContext
+from hallserver.services.lifecycle import STATE_LABELS
+
+
+class Body(BaseModel):
+    """Request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Identity(Body):
+    """Who takes the ticket. The ID number is only hashed; it is never stored or returned."""
+
+    id_number: str = Field(min_length=15, max_length=18, examples=["440305199001011234"])
+    name: str | None = Field(default=None, max_length=30)
+    method: str = Field(default="id_card", pattern="^(id_card|face|none)$")
+
+
+class IssueIn(Body):
+    """ticket.issue: an item or a group, optional identity and priority."""
+
+    item_code: str | None = Field(default=None, max_length=64)
+    group: str | None = Field(default=None, max_length=32)
+    identity: Identity | None = None
+    priority: Priority = Priority.normal
+    priority_reason: str | None = Field(default=None, max_length=60)
+    appointment_at: datetime | None = None
+    channel: str = Field(default="kiosk", pattern="^(kiosk|desk|appointment|mobile)$")
+
+
+class TicketOut(BaseModel):
+    """A ticket as the API shows it: no identity, a masked name at most."""
+
+    id: int
+    number: str
+    group: str
+    item_code: str | None
+    item_name: str | None
+    priority: str
+    state: str
+    state_label: str
+    issued_at: datetime
+    window_id: str | None
+    target_window_id: str | None
+    call_count: int
+    masked_name: str | None
+    outcome: str | None
+
+    @classmethod
+    def of(cls, t: Ticket, ctx: HallContext) -> TicketOut:
+        """Build from a ticket row, times in the hall's zone."""
+        return cls(
+            id=t.id or 0,
+            number=t.number,
+            group=t.group_code,
+            item_code=t.item_code,
+            item_name=ctx.entry_name(t.item_code) if t.item_code else None,
+            priority=t.priority,
+            state=t.state,
+            state_label=STATE_LABELS[t.state],  # type: ignore[index]
+            issued_at=t.issued_at.astimezone(ctx.calendar.zone),
+            window_id=t.window_id,
+            target_window_id=t.target_window_id,
+            call_count=t.call_count,
+            masked_name=t.masked_name,
+            outcome=t.outcome,
+        )
+
+
+class IssueOut(BaseModel):
+    """What the kiosk prints and shows after ticket.issue."""
+
+    ticket: TicketOut
+    group_name: str
+    waiting_ahead: int
+    estimated_wait_min: int | None
+
+
+class WindowOut(BaseModel):
+    """A window's live state."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    number: int
+    kind: str
+    status: str
+    status_reason: str | None
+    groups: list[str]
+    staff_role: str
+    staff_display_name: str | None
+    serving: str | None
+    serving_ticket_id: int | None
+    serving_state: str | None
+    suspended: list[str]
+
+
+class GroupOut(BaseModel):
+    """A queue group's live state."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    group: str
+    name: str
+    prefix: str
+    waiting: int
+    longest_wait_min: int
+    estimated_wait_min: int | None
+    open_windows: float
+    alert: bool
+
+
+class CallOut(BaseModel):
+    """Result of call-next: the window and the ticket called (null when nobody waits)."""
+
+    window: WindowOut
+    ticket: TicketOut | None
+    message: str
+
+
+class ActionOut(BaseModel):
+    """Result of a window action on its current ticket."""
+
+    window: WindowOut
+    ticket: TicketOut
+
+
+class FinishIn(Body):
+    """Finish the current visit."""
+
+    outcome: Outcome
+    note: str | None = Field(default=None, max_length=200)
+
+
+class TransferIn(Body):
+    """Transfer the current ticket to exactly one group or window."""
+
+    to_group: str | None = Field(default=None, max_length=32)
+    to_window: str | None = Field(default=None, max_length=8)
+
+
+class ReasonIn(Body):
+    """An optional reason shown to citizens or logged."""
+
+    reason: str | None = Field(default=None, max_length=100)
+
+
+class ResumeTicketIn(Body):
+    """Which suspended ticket to take up again."""
+
+    ticket_id: int
+
+
+class GroupsIn(Body):
+    """A manager's new set of groups for a window."""
+
+    groups: list[str] = Field(min_length=1, max_length=30)
+
+
+class StatusIn(Body):
+    """A manager opens, pauses or closes a window."""
+
+    status: WindowStatus
+    reason: str | None = Field(default=None, max_length=100)
+
+
+class StaffIn(Body):
+    """Who holds the window now: the A or the B role."""
+
+    role: str = Field(pattern="^(A|B)$")
+
+
+class ErrorOut(BaseModel):
+    """Every error: a stable code, a Chinese message, and data where useful."""
+
+    code: str
+    message: str
+    data: dict[str, Any] = {}

@@ -1,0 +1,115 @@
+"""The hall server application factory: context, database, error mapping and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from hallserver import __version__
+from hallserver.api import catalog, hall, tickets, windows
+from hallserver.api.deps import Hall
+from hallserver.clock import Clock, SystemClock
+from hallserver.db import alembic_config, make_engine, session_scope
+from hallserver.services import tickets as ticket_service
+from hallserver.services import windows as window_service
+from hallserver.services.context import HallContext, load_context
+from hallserver.services.errors import HallError
+from hallserver.services.identity import load_or_create_key
+from hallserver.settings import Settings
+
+log = logging.getLogger("hallq.server")
+
+
+class NotMigrated(RuntimeError):
+    """The database schema is behind the code."""
+
+
+def check_migrated(engine: Engine, url: str) -> None:
+    """Refuse to serve a database that is not at the latest migration."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        raise NotMigrated(f"database is at revision {current}, code needs {head}: run `hallq db upgrade`")
+
+
+def build_context(settings: Settings, clock: Clock | None = None) -> HallContext:
+    """Load the hall named by the settings."""
+    key = (
+        settings.identity_key.get_secret_value().encode()
+        if settings.identity_key
+        else load_or_create_key(settings.secret_dir)
+    )
+    return load_context(settings.hall_dir, settings.holidays_file, clock or SystemClock(), key)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """A ready-to-serve app for one hall; the database must already be migrated."""
+    settings = settings or Settings()
+    ctx = build_context(settings, clock)
+    engine = make_engine(settings.database_url)
+    check_migrated(engine, settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with session_scope(engine) as s:
+            window_service.sync_windows(s, ctx.profile, ctx.now())
+            expired = ticket_service.expire_stale(s, ctx)
+        log.info(
+            "hall %s ready: %d windows, %d stale tickets expired",
+            ctx.profile.hall.id,
+            len(ctx.profile.windows),
+            expired,
+        )
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=f"hallq 大厅服务 — {ctx.profile.hall.name}",
+        version=__version__,
+        description="政务服务大厅排队叫号核心接口：事项目录与办事指南、办公日历、取号、窗口叫号与分配。",
+        lifespan=lifespan,
+    )
+    app.state.hall = Hall(ctx, engine)
+    api = APIRouter(prefix="/api/v1")
+    for module in (catalog, hall, tickets, windows):
+        api.include_router(module.router)
+    app.include_router(api)
+    _install_error_handlers(app)
+    return app
+
+
+def _error(status: int, code: str, message: str, data: dict[str, object] | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"code": code, "message": message, "data": data or {}}}
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HallError)
+    async def _hall_error(_: Request, exc: HallError) -> JSONResponse:
+        return _error(exc.http_status, exc.code, exc.message, exc.data)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [".".join(str(p) for p in e["loc"] if p != "body") for e in exc.errors()]
+        return _error(422, "invalid", f"请求参数不正确：{', '.join(fields)}", {"fields": fields})
+
+    @app.exception_handler(OperationalError)
+    async def _db_busy(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.orig)
+        return _error(503, "unavailable", "系统繁忙，请稍后重试")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _error(500, "unavailable", "系统暂时无法处理，请稍后重试或联系工作人员")

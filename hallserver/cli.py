@@ -1,0 +1,163 @@
+"""`hallq`: the one command-line entry point; later parts of the system add their subcommands here."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from firmware_config.hall import ProfileError, load_hall_profile
+from hallserver.catalog.loader import CatalogError, load_catalog
+from hallserver.catalog.search import CatalogSearch
+from hallserver.services.calendar import HallCalendar, Holidays
+from hallserver.services.context import check_catalog_against_hall
+from hallserver.settings import Settings
+
+app = typer.Typer(help="hallq — 政务服务大厅排队、自助与评价系统", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
+catalog_app = typer.Typer(help="Service catalog (事项目录)", no_args_is_help=True)
+hall_app = typer.Typer(help="Hall profile (大厅配置)", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(hall_app, name="hall")
+
+HallDir = Annotated[
+    Path | None, typer.Option(help="Hall folder (hall.yaml + catalog/); default HALLQ_HALL_DIR")
+]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """Run the hall server (REST API) on the configured hall."""
+    import uvicorn
+
+    from hallserver.app import NotMigrated, create_app
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        application = create_app(settings)
+    except (ProfileError, CatalogError, NotMigrated) as exc:
+        raise _fail(str(exc)) from exc
+    bind_host, bind_port = host or settings.host, port or settings.port
+    hall = application.state.hall.ctx.profile.hall
+    typer.echo(
+        f"\nhallq 大厅服务已启动：{hall.name}\n"
+        f"  API 文档   http://{bind_host}:{bind_port}/docs\n"
+        f"  大厅信息   http://{bind_host}:{bind_port}/api/v1/hall\n"
+        f"  队列状态   http://{bind_host}:{bind_port}/api/v1/queue\n"
+        f"  数据库     {settings.database_url}\n"
+        "  按 Ctrl+C 停止\n"
+    )
+    uvicorn.run(application, host=bind_host, port=bind_port, log_level=settings.log_level)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply database migrations (idempotent)."""
+    from hallserver.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}: {settings.database_url}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert database migrations to a revision ('base' for empty)."""
+    from hallserver.db import downgrade
+
+    downgrade(_settings().database_url, revision)
+
+
+@db_app.command("revision")
+def db_revision(message: str) -> None:
+    """Autogenerate a new migration from the models (developers)."""
+    from alembic import command
+
+    from hallserver.db import alembic_config
+
+    command.revision(alembic_config(_settings().database_url), message=message, autogenerate=True)
+
+
+def _hall_dir(hall_dir: Path | None) -> Path:
+    return hall_dir or _settings().hall_dir
+
+
+@catalog_app.command("check")
+def catalog_check(hall_dir: HallDir = None) -> None:
+    """Validate the catalog; every problem is listed with its file, item and field."""
+    directory = _hall_dir(hall_dir) / "catalog"
+    try:
+        cat = load_catalog(directory)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(
+        f"事项目录校验通过：{len(cat.domains)} 个领域，{len(cat.items)} 个事项，{len(cat.bundles)} 个一件事"
+    )
+    for code, domain in cat.domains.items():
+        n = sum(1 for c, d in cat.domain_of.items() if d == code)
+        typer.echo(f"  {domain.name}（{code}）：{n}")
+    typer.echo(f"版本 {cat.version}")
+
+
+@catalog_app.command("search")
+def catalog_search(query: str, hall_dir: HallDir = None, domain: str | None = None) -> None:
+    """Search the catalog as a kiosk would (汉字、全拼或首字母)."""
+    try:
+        cat = load_catalog(_hall_dir(hall_dir) / "catalog")
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    hits = CatalogSearch(cat).search(query, domain=domain)
+    if not hits:
+        typer.echo("没有找到匹配的事项")
+    for hit in hits:
+        typer.echo(f"{hit.score:5d}  {hit.code}  {hit.name}  [{cat.domains[hit.domain].name}]")
+
+
+@hall_app.command("check")
+def hall_check(hall_dir: HallDir = None) -> None:
+    """Validate hall.yaml, its catalog and the holiday calendar together."""
+    directory = _hall_dir(hall_dir)
+    settings = _settings()
+    try:
+        profile = load_hall_profile(directory / "hall.yaml")
+        cat = load_catalog(directory / "catalog")
+        check_catalog_against_hall(profile, cat)
+        holidays = Holidays.load(settings.holidays_file)
+    except (ProfileError, CatalogError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    cal = HallCalendar(profile.hours, holidays)
+    typer.echo(
+        f"{profile.hall.name}：{len(profile.windows)} 个窗口，{len(profile.groups)} 个队列，"
+        f"{len(profile.staff)} 名工作人员，{len(cat.items)} 个事项"
+    )
+    for year in (date.today().year, date.today().year + 1):
+        status = cal.covers(year)
+        if status is None:
+            typer.secho(
+                f"警告：{year} 年节假日数据缺失，请更新 {settings.holidays_file}", fg=typer.colors.YELLOW
+            )
+        elif status == "provisional":
+            typer.secho(f"提示：{year} 年节假日为推算数据，国务院通知发布后请更新", fg=typer.colors.YELLOW)
+
+
+if __name__ == "__main__":
+    app()

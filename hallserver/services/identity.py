@@ -1,0 +1,61 @@
+"""Identity handling for real-name ticketing: ID number checks, keyed hashes and masking."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from pathlib import Path
+
+from hallserver.services.errors import HallError
+
+_ID18 = re.compile(r"^[0-9]{17}[0-9X]$")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def normalize_id_number(raw: str) -> str:
+    """Validate a resident ID number (GB 11643: 18 characters with a check digit); return it uppercased."""
+    value = raw.strip().upper()
+    if not _ID18.match(value):
+        raise HallError("invalid", "身份证号码应为18位，最后一位可为数字或X")
+    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
+    if _CHECK[total % 11] != value[17]:
+        raise HallError("invalid", "身份证号码校验位不正确，请核对后重新输入")
+    return value
+
+
+def identity_hash(key: bytes, id_number: str) -> str:
+    """Keyed HMAC-SHA256 of a normalised ID number: lookups without storing the number."""
+    return hmac.new(key, normalize_id_number(id_number).encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明: what screens and paper may show."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_id_number(id_number: str) -> str:
+    """4403********1234: the first four and last four characters only."""
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def load_or_create_key(secret_dir: Path, name: str = "identity.key") -> bytes:
+    """A 32-byte key kept in a 0600 file so hashes stay valid across restarts."""
+    path = secret_dir / name
+    if path.exists():
+        key = bytes.fromhex(path.read_text().strip())
+        if len(key) < 32:
+            raise ValueError(f"{path}: key shorter than 32 bytes")
+        return key
+    secret_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_bytes(32)
+    path.write_text(key.hex())
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,292 @@
+"""Issuing tickets: daily numbering per series, real-name limits, priority classes, hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from firmware_config.hall import QueueGroup
+from hallserver.models import HELD_STATES, Priority, Ticket, TicketCounter, TicketState
+from hallserver.services import estimates
+from hallserver.services.context import HallContext
+from hallserver.services.errors import HallError, NotFound
+from hallserver.services.identity import identity_hash, mask_name
+from hallserver.services.lifecycle import log_event, transition
+
+MAX_SEQ = 999  # prefix + 3 digits
+CHANNELS = ("kiosk", "desk", "appointment", "mobile")
+IDENTITY_METHODS = ("id_card", "face", "none")
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What a kiosk, staff desk or check-in asks for."""
+
+    item_code: str | None = None
+    group: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    method: str = "none"
+    priority: Priority = Priority.normal
+    priority_reason: str | None = None
+    appointment_at: datetime | None = None
+    channel: str = "kiosk"
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    """A new ticket with what the citizen is told about it."""
+
+    ticket: Ticket
+    group: QueueGroup
+    waiting_ahead: int
+    estimated_wait_min: int | None
+
+
+def issue_ticket(session: Session, ctx: HallContext, req: IssueRequest) -> IssuedTicket:
+    """Issue one ticket in one transaction; concurrent kiosks never share a number."""
+    now = ctx.now()
+    group = _resolve_group(ctx, req)
+    priority = _check_priority(ctx, req, now)
+    _check_open(ctx, priority, now)
+    id_hash = _identity(ctx, req, group)
+    series = _series(ctx, group, priority)
+    seq = next_number(session, series, now.date())  # locks the series row until commit
+    if seq > MAX_SEQ:
+        raise HallError(
+            "limit_reached", f"今日{group.name}号码已发完，请明日再来或预约办理", group=group.code
+        )
+    if id_hash is not None:
+        _check_real_name_limits(session, ctx, id_hash, group, now.date())
+    ticket = Ticket(
+        number=f"{series}{seq:03d}",
+        series=series,
+        seq=seq,
+        service_date=now.date(),
+        group_code=group.code,
+        item_code=req.item_code,
+        priority=priority,
+        channel=req.channel,
+        state=TicketState.waiting,
+        identity_hash=id_hash,
+        masked_name=mask_name(req.name) if req.name and id_hash else None,
+        issued_at=now,
+        queue_key=now,
+        appointment_at=req.appointment_at if priority is Priority.appointment else None,
+        note=req.priority_reason,
+    )
+    session.add(ticket)
+    session.flush()
+    log_event(session, ticket, "issue", None, now, detail=f"{req.channel}/{req.method}")
+    ahead = waiting_ahead(session, ticket)
+    return IssuedTicket(ticket, group, ahead, estimates.wait_for(session, ctx, group, ahead))
+
+
+def next_number(session: Session, series: str, day: date) -> int:
+    """Atomically increment and return the day's counter of a series (an upsert; never reused)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(TicketCounter)
+        .values(series=series, service_date=day, last=1)
+        .on_conflict_do_update(
+            index_elements=["series", "service_date"],
+            set_={"last": TicketCounter.__table__.c.last + 1},  # type: ignore[attr-defined]
+        )
+        .returning(TicketCounter.__table__.c.last)  # type: ignore[attr-defined]
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def _resolve_group(ctx: HallContext, req: IssueRequest) -> QueueGroup:
+    if req.channel not in CHANNELS:
+        raise HallError("invalid", f"未知的取号渠道 {req.channel}")
+    if req.method not in IDENTITY_METHODS:
+        raise HallError("invalid", f"未知的身份核验方式 {req.method}")
+    if req.item_code:
+        group = ctx.group_for_entry(req.item_code)
+        if req.group and req.group != group.code:
+            raise HallError("invalid", f"事项 {req.item_code} 属于“{group.name}”队列，与所选队列不符")
+        return group
+    if req.group:
+        return ctx.group(req.group)
+    raise HallError("invalid", "请选择要办理的事项或队列")
+
+
+def _check_priority(ctx: HallContext, req: IssueRequest, now: datetime) -> Priority:
+    if req.priority is Priority.green and not req.priority_reason:
+        raise HallError("invalid", "绿色通道取号须注明原因（如老年人、残疾人、孕妇、现役军人）")
+    if req.priority is not Priority.appointment:
+        return req.priority
+    if req.appointment_at is None:
+        raise HallError("invalid", "预约取号须提供预约时段")
+    rules = ctx.profile.tickets
+    earliest = req.appointment_at - timedelta(minutes=rules.appointment_early_minutes)
+    if now < earliest:
+        local = earliest.astimezone(ctx.calendar.zone)
+        raise HallError(
+            "too_early", f"您预约的时段尚未开始，请于{local:%H:%M}后签到", checkin_from=local.isoformat()
+        )
+    if now > req.appointment_at + timedelta(minutes=rules.appointment_late_minutes):
+        return Priority.normal  # late arrivals queue as walk-ins
+    return Priority.appointment
+
+
+def _check_open(ctx: HallContext, priority: Priority, now: datetime) -> None:
+    cal = ctx.calendar
+    is_open = cal.is_open_for_appointments(now) if priority is Priority.appointment else cal.is_open(now)
+    if is_open:
+        return
+    reopen = cal.next_opening(now)
+    when = f"，将于{reopen:%m月%d日 %H:%M}恢复取号" if reopen else ""
+    raise HallError("closed", f"现在不是办公时间{when}", reopens_at=reopen.isoformat() if reopen else None)
+
+
+def _identity(ctx: HallContext, req: IssueRequest, group: QueueGroup) -> str | None:
+    if req.id_number:
+        return identity_hash(ctx.identity_key, req.id_number)
+    if not group.anonymous_allowed:
+        raise HallError("identity_required", "办理业务须实名取号，请刷身份证或进行人脸识别")
+    return None
+
+
+def _series(ctx: HallContext, group: QueueGroup, priority: Priority) -> str:
+    rules = ctx.profile.tickets
+    if priority is Priority.appointment:
+        return rules.appointment_prefix
+    if priority is Priority.green:
+        return rules.green_prefix
+    return group.prefix
+
+
+def _check_real_name_limits(
+    session: Session, ctx: HallContext, id_hash: str, group: QueueGroup, day: date
+) -> None:
+    rules = ctx.profile.tickets
+    mine = select(Ticket).where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
+    if rules.one_waiting_per_group:
+        held = session.exec(
+            mine.where(Ticket.group_code == group.code, col(Ticket.state).in_(HELD_STATES))
+        ).first()
+        if held is not None:
+            raise HallError(
+                "already_waiting", f"您已持有{group.name}的{held.number}号，请等候叫号", ticket=held.number
+            )
+    count = session.exec(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
+    ).one()
+    if count >= rules.daily_cap_per_person:
+        raise HallError(
+            "limit_reached",
+            f"同一身份每日最多取号{rules.daily_cap_per_person}次，今日已达上限",
+            cap=rules.daily_cap_per_person,
+        )
+
+
+def waiting_ahead(session: Session, ticket: Ticket) -> int:
+    """Waiting tickets of the same group and day that will be called before this one."""
+    # Same order as allocation: queue time, then id for tickets issued in the same instant.
+    earlier = or_(
+        col(Ticket.queue_key) < ticket.queue_key,
+        and_(col(Ticket.queue_key) == ticket.queue_key, col(Ticket.id) < ticket.id),
+    )
+    green = col(Ticket.priority) == Priority.green
+    if ticket.priority == Priority.green:
+        ahead = and_(green, earlier)
+    elif ticket.priority == Priority.appointment:
+        ahead = or_(green, and_(col(Ticket.priority) == Priority.appointment, earlier))
+    else:
+        ahead = or_(earlier, col(Ticket.priority) != Priority.normal)
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.service_date == ticket.service_date,
+                Ticket.group_code == ticket.group_code,
+                Ticket.state == TicketState.waiting,
+                Ticket.id != ticket.id,
+                ahead,
+            )
+        ).one()
+    )
+
+
+def get_ticket(session: Session, ticket_id: int) -> Ticket:
+    """A ticket by id, or not_found."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"没有找到编号为 {ticket_id} 的号码", ticket_id=ticket_id)
+    return ticket
+
+
+def cancel_ticket(session: Session, ctx: HallContext, ticket_id: int, reason: str | None = None) -> Ticket:
+    """The citizen gives up a ticket."""
+    ticket = get_ticket(session, ticket_id)
+    transition(session, ticket, "cancel", ctx.now(), window_id=ticket.window_id, detail=reason)
+    ticket.window_id = None
+    return ticket
+
+
+def rejoin_ticket(session: Session, ctx: HallContext, ticket_id: int) -> Ticket:
+    """A no-show comes back within the rejoin window: queued a few places behind the head (过号顺延)."""
+    ticket = get_ticket(session, ticket_id)
+    now = ctx.now()
+    rules = ctx.profile.tickets
+    if ticket.state == TicketState.no_show:
+        assert ticket.no_show_at is not None
+        deadline = ticket.no_show_at + timedelta(minutes=rules.no_show_rejoin_minutes)
+        if now > deadline or ticket.service_date != now.date():
+            raise HallError(
+                "rejoin_expired",
+                f"{ticket.number}号过号已超过{rules.no_show_rejoin_minutes}分钟，请重新取号",
+                ticket=ticket.number,
+            )
+    transition(session, ticket, "rejoin", now)
+    ticket.queue_key = _rejoin_key(session, ticket, now, rules.rejoin_after_positions)
+    ticket.window_id = None
+    ticket.no_show_at = None
+    return ticket
+
+
+def _rejoin_key(session: Session, ticket: Ticket, now: datetime, positions: int) -> datetime:
+    """Just behind the `positions`-th waiting ticket of the group, or the back if fewer wait."""
+    keys = session.exec(
+        select(Ticket.queue_key)
+        .where(
+            Ticket.service_date == ticket.service_date,
+            Ticket.group_code == ticket.group_code,
+            Ticket.state == TicketState.waiting,
+            Ticket.id != ticket.id,
+        )
+        .order_by(col(Ticket.queue_key))
+        .limit(positions)
+    ).all()
+    if positions == 0:
+        return ticket.issued_at
+    if len(keys) < positions:
+        return now
+    return min(keys[-1] + timedelta(microseconds=1), now)
+
+
+def expire_stale(session: Session, ctx: HallContext) -> int:
+    """Cancel tickets left unfinished on earlier days (numbers reset at midnight); returns how many."""
+    now = ctx.now()
+    stale = session.exec(
+        select(Ticket).where(
+            Ticket.service_date < now.date(),
+            col(Ticket.state).in_(
+                (TicketState.waiting, TicketState.called, TicketState.no_show, TicketState.suspended)
+            ),
+        )
+    ).all()
+    for ticket in stale:
+        transition(session, ticket, "cancel", now, detail="跨日自动作废")
+        ticket.window_id = None
+    return len(stale)

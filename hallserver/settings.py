@@ -1,0 +1,42 @@
+"""Server settings from the environment (HALLQ_ prefix), validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from firmware_config.hall import HALLS_DIR
+from hallserver.services.calendar import HOLIDAYS_FILE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Everything the hall server reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HALLQ_", extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'hallq.db'}",
+        description="SQLAlchemy URL: sqlite:///path (WAL) or postgresql+psycopg://user@host/db",
+    )
+    hall_dir: Path = Field(default=HALLS_DIR / "demo", description="Folder with hall.yaml and catalog/")
+    holidays_file: Path = HOLIDAYS_FILE
+    identity_key: SecretStr | None = Field(
+        default=None, description="Key for identity hashes; generated into secret_dir when unset"
+    )
+    secret_dir: Path = PROJECT_ROOT / "var" / "secret"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        if not url.startswith(("sqlite://", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url

@@ -1,0 +1,1 @@
+"""Everything that runs on the hall floor: kiosk, displays, printer agent, evaluator, hardware."""

@@ -1,0 +1,106 @@
+"""Shared fixtures: the demo hall, a manual clock, and real databases (SQLite file and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from hallserver.clock import ManualClock
+from hallserver.db import make_engine, session_scope, upgrade
+from hallserver.services import windows
+from hallserver.services.calendar import HOLIDAYS_FILE
+from hallserver.services.context import HallContext, load_context
+from tests.pgserver import TempPostgres
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEMO_HALL = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"
+TEST_KEY = b"hallq-test-identity-key-32-bytes!"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def local(*args: int) -> datetime:
+    """An aware datetime in the hall's zone: local(2026, 11, 23, 9, 30)."""
+    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Monday 2026-11-23 09:00 in Shanghai, a normal working day, the moment the hall opens."""
+    return ManualClock(local(2026, 11, 23, 9, 0))
+
+
+@pytest.fixture
+def ctx(clock: ManualClock) -> HallContext:
+    """The demo hall on the manual clock."""
+    return load_context(DEMO_HALL, HOLIDAYS_FILE, clock, TEST_KEY)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL: HALLQ_TEST_POSTGRES_URL (CI's server) or a throwaway local cluster."""
+    given = os.environ.get("HALLQ_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    server = TempPostgres()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def templates(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Migrated template databases, one per backend, copied for each test."""
+    sqlite_file = tmp_path_factory.mktemp("tpl") / "template.db"
+    upgrade(f"sqlite:///{sqlite_file}")
+    name = f"hallq_tpl_{uuid.uuid4().hex[:8]}"
+    _pg_admin(postgres_url, f'CREATE DATABASE "{name}"')
+    upgrade(str(make_url(postgres_url).set(database=name)))
+    return {"sqlite": str(sqlite_file), "postgresql": name}
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, templates: dict[str, str], postgres_url: str, tmp_path: Path
+) -> Iterator[str]:
+    """A fresh, migrated database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        target = tmp_path / "hallq.db"
+        shutil.copy(templates["sqlite"], target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"hallq_t_{uuid.uuid4().hex[:10]}"
+    _pg_admin(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
+    try:
+        yield str(make_url(postgres_url).set(database=name))
+    finally:
+        _pg_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(database_url: str, ctx: HallContext) -> Iterator[Engine]:
+    """An engine on the fresh database with the demo hall's windows seeded."""
+    eng = make_engine(database_url)
+    with session_scope(eng) as s:
+        windows.sync_windows(s, ctx.profile, ctx.now())
+    yield eng
+    eng.dispose()

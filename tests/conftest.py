@@ -59,14 +59,21 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def templates(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Migrated template databases, one per backend, copied for each test."""
-    sqlite_file = tmp_path_factory.mktemp("tpl") / "template.db"
-    upgrade(f"sqlite:///{sqlite_file}")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test."""
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_url: str) -> Iterator[str]:
+    """A migrated PostgreSQL database, used as the TEMPLATE of each test's database."""
     name = f"hallq_tpl_{uuid.uuid4().hex[:8]}"
     _pg_admin(postgres_url, f'CREATE DATABASE "{name}"')
     upgrade(str(make_url(postgres_url).set(database=name)))
-    return {"sqlite": str(sqlite_file), "postgresql": name}
+    yield name
+    _pg_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _pg_admin(url: str, sql: str) -> None:
@@ -79,17 +86,17 @@ def _pg_admin(url: str, sql: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, templates: dict[str, str], postgres_url: str, tmp_path: Path
-) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database for one test, on each backend in turn."""
     if request.param == "sqlite":
         target = tmp_path / "hallq.db"
-        shutil.copy(templates["sqlite"], target)
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
+    postgres_url = request.getfixturevalue("postgres_url")
+    template = request.getfixturevalue("postgres_template")
     name = f"hallq_t_{uuid.uuid4().hex[:10]}"
-    _pg_admin(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
+    _pg_admin(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
         yield str(make_url(postgres_url).set(database=name))
     finally:

@@ -71,7 +71,7 @@ def postgres_template(postgres_url: str) -> Iterator[str]:
     """A migrated PostgreSQL database, used as the TEMPLATE of each test's database."""
     name = f"hallq_tpl_{uuid.uuid4().hex[:8]}"
     _pg_admin(postgres_url, f'CREATE DATABASE "{name}"')
-    upgrade(str(make_url(postgres_url).set(database=name)))
+    upgrade(make_url(postgres_url).set(database=name).render_as_string(hide_password=False))
     yield name
     _pg_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -98,7 +98,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     name = f"hallq_t_{uuid.uuid4().hex[:10]}"
     _pg_admin(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        yield str(make_url(postgres_url).set(database=name))
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     finally:
         _pg_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

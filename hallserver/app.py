@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from hallserver import __version__
 from hallserver.api import catalog, hall, tickets, windows
 from hallserver.api.deps import Hall
+from hallserver.api.schemas import ErrorEnvelope, ErrorOut
 from hallserver.clock import Clock, SystemClock
 from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.services import tickets as ticket_service
@@ -80,7 +82,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     app.state.hall = Hall(ctx, engine)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(
+        prefix="/api/v1",
+        responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 422, 503)},
+    )
     for module in (catalog, hall, tickets, windows):
         api.include_router(module.router)
     app.include_router(api)
@@ -88,10 +93,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
-def _error(status: int, code: str, message: str, data: dict[str, object] | None = None) -> JSONResponse:
-    return JSONResponse(
-        status_code=status, content={"error": {"code": code, "message": message, "data": data or {}}}
-    )
+def _error(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> JSONResponse:
+    body = ErrorEnvelope(error=ErrorOut(code=code, message=message, data=data or {}))
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hallserver.api.deps import HallDep
-from hallserver.api.schemas import GroupOut
 from hallserver.services import estimates
+from hallserver.services.estimates import GroupState
 
 router = APIRouter(tags=["大厅 hall"])
 
@@ -49,11 +49,11 @@ def calendar_status(
     }
 
 
-@router.get("/queue", summary="各队列等候人数与预计等候时间", response_model=list[GroupOut])
-def queue(hall: HallDep) -> list[GroupOut]:
+@router.get("/queue", summary="各队列等候人数与预计等候时间")
+def queue(hall: HallDep) -> list[GroupState]:
     """Waiting, longest wait and estimated wait for every group today."""
     with hall.tx() as s:
-        return [GroupOut.model_validate(g) for g in estimates.queue_state(s, hall.ctx)]
+        return estimates.queue_state(s, hall.ctx)
 
 
 def _iso(t: datetime | None) -> str | None:

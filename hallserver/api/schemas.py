@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hallserver.models import Outcome, Priority, Ticket, WindowStatus
 from hallserver.services.context import HallContext
 from hallserver.services.lifecycle import STATE_LABELS
+from hallserver.services.windows import WindowView
 
 
 class Body(BaseModel):
@@ -86,45 +87,10 @@ class IssueOut(BaseModel):
     estimated_wait_min: int | None
 
 
-class WindowOut(BaseModel):
-    """A window's live state."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    name: str
-    number: int
-    kind: str
-    status: str
-    status_reason: str | None
-    groups: list[str]
-    staff_role: str
-    staff_display_name: str | None
-    serving: str | None
-    serving_ticket_id: int | None
-    serving_state: str | None
-    suspended: list[str]
-
-
-class GroupOut(BaseModel):
-    """A queue group's live state."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    group: str
-    name: str
-    prefix: str
-    waiting: int
-    longest_wait_min: int
-    estimated_wait_min: int | None
-    open_windows: float
-    alert: bool
-
-
 class CallOut(BaseModel):
     """Result of call-next: the window and the ticket called (null when nobody waits)."""
 
-    window: WindowOut
+    window: WindowView
     ticket: TicketOut | None
     message: str
 
@@ -132,7 +98,7 @@ class CallOut(BaseModel):
 class ActionOut(BaseModel):
     """Result of a window action on its current ticket."""
 
-    window: WindowOut
+    window: WindowView
     ticket: TicketOut
 
 
@@ -187,3 +153,9 @@ class ErrorOut(BaseModel):
     code: str
     message: str
     data: dict[str, Any] = {}
+
+
+class ErrorEnvelope(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorOut

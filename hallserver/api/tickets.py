@@ -14,7 +14,7 @@ from hallserver.services.errors import NotFound
 router = APIRouter(prefix="/tickets", tags=["取号 tickets"])
 
 
-@router.post("", status_code=201, summary="取号（实名或咨询类免实名）", response_model=IssueOut)
+@router.post("", status_code=201, summary="取号（实名或咨询类免实名）")
 def issue(body: IssueIn, hall: HallDep) -> IssueOut:
     """Issue a ticket for an item or a group."""
     ident = body.identity
@@ -39,7 +39,7 @@ def issue(body: IssueIn, hall: HallDep) -> IssueOut:
         )
 
 
-@router.get("", summary="按号码查询今日的号", response_model=TicketOut)
+@router.get("", summary="按号码查询今日的号")
 def by_number(hall: HallDep, number: str = Query(pattern=r"^[A-Z]{1,2}[0-9]{3}$")) -> TicketOut:
     """Today's ticket with this number."""
     with hall.tx() as s:
@@ -51,14 +51,14 @@ def by_number(hall: HallDep, number: str = Query(pattern=r"^[A-Z]{1,2}[0-9]{3}$"
         return TicketOut.of(ticket, hall.ctx)
 
 
-@router.get("/{ticket_id}", summary="查询号码状态", response_model=TicketOut)
+@router.get("/{ticket_id}", summary="查询号码状态")
 def get(ticket_id: int, hall: HallDep) -> TicketOut:
     """One ticket by id."""
     with hall.tx() as s:
         return TicketOut.of(tickets.get_ticket(s, ticket_id), hall.ctx)
 
 
-@router.post("/{ticket_id}/cancel", summary="取消号码", response_model=TicketOut)
+@router.post("/{ticket_id}/cancel", summary="取消号码")
 def cancel(ticket_id: int, hall: HallDep, body: ReasonIn | None = None) -> TicketOut:
     """The citizen gives the ticket up."""
     with hall.tx() as s:
@@ -67,7 +67,7 @@ def cancel(ticket_id: int, hall: HallDep, body: ReasonIn | None = None) -> Ticke
         )
 
 
-@router.post("/{ticket_id}/rejoin", summary="过号后重新排队", response_model=TicketOut)
+@router.post("/{ticket_id}/rejoin", summary="过号后重新排队")
 def rejoin(ticket_id: int, hall: HallDep) -> TicketOut:
     """A no-show rejoins within the allowed time."""
     with hall.tx() as s:

@@ -19,17 +19,17 @@ from hallserver.api.schemas import (
     StatusIn,
     TicketOut,
     TransferIn,
-    WindowOut,
 )
 from hallserver.models import Ticket, WindowStatus
 from hallserver.services import windows
 from hallserver.services.context import HallContext
+from hallserver.services.windows import WindowView
 
 router = APIRouter(prefix="/windows", tags=["窗口 windows"])
 
 
-def _window(hall: Hall, s: Session, window_id: str) -> WindowOut:
-    return WindowOut.model_validate(windows.view(s, hall.ctx, window_id))
+def _window(hall: Hall, s: Session, window_id: str) -> WindowView:
+    return windows.view(s, hall.ctx, window_id)
 
 
 def _act(hall: Hall, window_id: str, action: Callable[[Session, HallContext], Ticket]) -> ActionOut:
@@ -39,21 +39,21 @@ def _act(hall: Hall, window_id: str, action: Callable[[Session, HallContext], Ti
         return ActionOut(window=_window(hall, s, window_id), ticket=TicketOut.of(ticket, hall.ctx))
 
 
-@router.get("", summary="所有窗口的实时状态", response_model=list[WindowOut])
-def list_windows(hall: HallDep) -> list[WindowOut]:
+@router.get("", summary="所有窗口的实时状态")
+def list_windows(hall: HallDep) -> list[WindowView]:
     """Every window."""
     with hall.tx() as s:
-        return [WindowOut.model_validate(v) for v in windows.all_views(s, hall.ctx)]
+        return windows.all_views(s, hall.ctx)
 
 
-@router.get("/{window_id}", summary="单个窗口的实时状态", response_model=WindowOut)
-def get_window(window_id: str, hall: HallDep) -> WindowOut:
+@router.get("/{window_id}", summary="单个窗口的实时状态")
+def get_window(window_id: str, hall: HallDep) -> WindowView:
     """One window."""
     with hall.tx() as s:
         return _window(hall, s, window_id)
 
 
-@router.post("/{window_id}/call-next", summary="叫号：按分配策略呼叫下一位", response_model=CallOut)
+@router.post("/{window_id}/call-next", summary="叫号：按分配策略呼叫下一位")
 def call_next(window_id: str, hall: HallDep) -> CallOut:
     """Call the next ticket; `ticket` is null when nobody is waiting for this window."""
     with hall.tx() as s:
@@ -65,37 +65,31 @@ def call_next(window_id: str, hall: HallDep) -> CallOut:
         )
 
 
-@router.post("/{window_id}/recall", summary="重呼当前号码", response_model=ActionOut)
+@router.post("/{window_id}/recall", summary="重呼当前号码")
 def recall(window_id: str, hall: HallDep) -> ActionOut:
     """Call the current ticket again."""
     return _act(hall, window_id, lambda s, c: windows.recall(s, c, window_id))
 
 
-@router.post("/{window_id}/no-show", summary="过号", response_model=ActionOut)
+@router.post("/{window_id}/no-show", summary="过号")
 def no_show(window_id: str, hall: HallDep) -> ActionOut:
     """The called citizen did not come."""
     return _act(hall, window_id, lambda s, c: windows.no_show(s, c, window_id))
 
 
-@router.post("/{window_id}/start", summary="开始办理", response_model=ActionOut)
+@router.post("/{window_id}/start", summary="开始办理")
 def start(window_id: str, hall: HallDep) -> ActionOut:
     """Service starts."""
     return _act(hall, window_id, lambda s, c: windows.start(s, c, window_id))
 
 
-@router.post(
-    "/{window_id}/finish",
-    summary="办结（当场办结/受理/补正/容缺受理/不予受理/咨询）",
-    response_model=ActionOut,
-)
+@router.post("/{window_id}/finish", summary="办结（当场办结/受理/补正/容缺受理/不予受理/咨询）")
 def finish(window_id: str, body: FinishIn, hall: HallDep) -> ActionOut:
     """End the visit with its outcome."""
     return _act(hall, window_id, lambda s, c: windows.finish(s, c, window_id, body.outcome, body.note))
 
 
-@router.post(
-    "/{window_id}/transfer", summary="转办到其他队列或窗口（保留排队位置）", response_model=ActionOut
-)
+@router.post("/{window_id}/transfer", summary="转办到其他队列或窗口（保留排队位置）")
 def transfer(window_id: str, body: TransferIn, hall: HallDep) -> ActionOut:
     """Send the current ticket elsewhere."""
     return _act(
@@ -103,50 +97,50 @@ def transfer(window_id: str, body: TransferIn, hall: HallDep) -> ActionOut:
     )
 
 
-@router.post("/{window_id}/suspend", summary="挂起当前业务", response_model=ActionOut)
+@router.post("/{window_id}/suspend", summary="挂起当前业务")
 def suspend(window_id: str, hall: HallDep, body: ReasonIn | None = None) -> ActionOut:
     """Put the current visit on hold."""
     return _act(hall, window_id, lambda s, c: windows.suspend(s, c, window_id, body.reason if body else None))
 
 
-@router.post("/{window_id}/resume-ticket", summary="恢复办理挂起的号码", response_model=ActionOut)
+@router.post("/{window_id}/resume-ticket", summary="恢复办理挂起的号码")
 def resume_ticket(window_id: str, body: ResumeTicketIn, hall: HallDep) -> ActionOut:
     """Take a suspended visit up again."""
     return _act(hall, window_id, lambda s, c: windows.resume(s, c, window_id, body.ticket_id))
 
 
-@router.post("/{window_id}/pause", summary="暂停服务", response_model=WindowOut)
-def pause(window_id: str, hall: HallDep, body: ReasonIn | None = None) -> WindowOut:
+@router.post("/{window_id}/pause", summary="暂停服务")
+def pause(window_id: str, hall: HallDep, body: ReasonIn | None = None) -> WindowView:
     """Stop taking calls for a while."""
     return _status(hall, window_id, WindowStatus.paused, body.reason if body else None)
 
 
-@router.post("/{window_id}/resume", summary="恢复服务", response_model=WindowOut)
-def resume(window_id: str, hall: HallDep) -> WindowOut:
+@router.post("/{window_id}/resume", summary="恢复服务")
+def resume(window_id: str, hall: HallDep) -> WindowView:
     """Take calls again."""
     return _status(hall, window_id, WindowStatus.open, None)
 
 
-@router.put("/{window_id}/status", summary="管理员：开启/暂停/关闭窗口", response_model=WindowOut)
-def set_status(window_id: str, body: StatusIn, hall: HallDep) -> WindowOut:
+@router.put("/{window_id}/status", summary="管理员：开启/暂停/关闭窗口")
+def set_status(window_id: str, body: StatusIn, hall: HallDep) -> WindowView:
     """A manager sets the window's status."""
     return _status(hall, window_id, body.status, body.reason)
 
 
-@router.put("/{window_id}/groups", summary="管理员：调整窗口办理的队列（实时生效）", response_model=WindowOut)
-def set_groups(window_id: str, body: GroupsIn, hall: HallDep) -> WindowOut:
+@router.put("/{window_id}/groups", summary="管理员：调整窗口办理的队列（实时生效）")
+def set_groups(window_id: str, body: GroupsIn, hall: HallDep) -> WindowView:
     """A manager reallocates the window; the next call obeys."""
     with hall.tx() as s:
-        return WindowOut.model_validate(windows.set_groups(s, hall.ctx, window_id, body.groups))
+        return windows.set_groups(s, hall.ctx, window_id, body.groups)
 
 
-@router.put("/{window_id}/staff", summary="管理员：切换A角/B角", response_model=WindowOut)
-def set_staff(window_id: str, body: StaffIn, hall: HallDep) -> WindowOut:
+@router.put("/{window_id}/staff", summary="管理员：切换A角/B角")
+def set_staff(window_id: str, body: StaffIn, hall: HallDep) -> WindowView:
     """Swap the A and B holder."""
     with hall.tx() as s:
-        return WindowOut.model_validate(windows.set_staff_role(s, hall.ctx, window_id, body.role))
+        return windows.set_staff_role(s, hall.ctx, window_id, body.role)
 
 
-def _status(hall: Hall, window_id: str, status: WindowStatus, reason: str | None) -> WindowOut:
+def _status(hall: Hall, window_id: str, status: WindowStatus, reason: str | None) -> WindowView:
     with hall.tx() as s:
-        return WindowOut.model_validate(windows.set_status(s, hall.ctx, window_id, status, reason))
+        return windows.set_status(s, hall.ctx, window_id, status, reason)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from firmware_config.hall import Strict
 
 CODE_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$"
 
@@ -23,12 +25,6 @@ VAGUE_MATERIAL_PATTERNS = (
     "规定的其他",
     "认为需要",
 )
-
-
-class Strict(BaseModel):
-    """Base for catalog models: unknown keys are errors, strings are stripped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
 class ItemType(StrEnum):

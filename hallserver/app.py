@@ -19,7 +19,7 @@ from hallserver import __version__
 from hallserver.api import catalog, hall, tickets, windows
 from hallserver.api.deps import Hall
 from hallserver.api.schemas import ErrorEnvelope, ErrorOut
-from hallserver.clock import Clock, SystemClock
+from hallserver.clock import Clock, OffsetClock, SystemClock
 from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.services import tickets as ticket_service
 from hallserver.services import windows as window_service
@@ -51,7 +51,9 @@ def build_context(settings: Settings, clock: Clock | None = None) -> HallContext
         if settings.identity_key
         else load_or_create_key(settings.secret_dir)
     )
-    return load_context(settings.hall_dir, settings.holidays_file, clock or SystemClock(), key)
+    if clock is None:
+        clock = OffsetClock(settings.clock_start) if settings.clock_start else SystemClock()
+    return load_context(settings.hall_dir, settings.holidays_file, clock, key)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

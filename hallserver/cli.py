@@ -13,7 +13,7 @@ from firmware_config.hall import ProfileError, load_hall_profile
 from hallserver.catalog.loader import CatalogError, load_catalog
 from hallserver.catalog.search import CatalogSearch
 from hallserver.services.calendar import HallCalendar, Holidays
-from hallserver.services.context import check_catalog_against_hall
+from hallserver.services.context import HallContext, check_catalog_against_hall
 from hallserver.settings import Settings
 
 app = typer.Typer(help="hallq — 政务服务大厅排队、自助与评价系统", no_args_is_help=True)
@@ -57,16 +57,30 @@ def serve(
     except (ProfileError, CatalogError, NotMigrated) as exc:
         raise _fail(str(exc)) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
-    hall = application.state.hall.ctx.profile.hall
+    ctx = application.state.hall.ctx
+    hall = ctx.profile.hall
     typer.echo(
         f"\nhallq 大厅服务已启动：{hall.name}\n"
         f"  API 文档   http://{bind_host}:{bind_port}/docs\n"
         f"  大厅信息   http://{bind_host}:{bind_port}/api/v1/hall\n"
         f"  队列状态   http://{bind_host}:{bind_port}/api/v1/queue\n"
         f"  数据库     {settings.database_url}\n"
+        f"  {_open_status(ctx)}\n"
         "  按 Ctrl+C 停止\n"
     )
     uvicorn.run(application, host=bind_host, port=bind_port, log_level=settings.log_level)
+
+
+def _open_status(ctx: HallContext) -> str:
+    now = ctx.now()
+    if ctx.calendar.is_open(now):
+        return f"大厅时间 {now:%Y-%m-%d %H:%M}，正在办公"
+    reopen = ctx.calendar.next_opening(now)
+    when = f"{reopen:%Y-%m-%d %H:%M}" if reopen else "（60天内无办公日）"
+    return (
+        f"大厅时间 {now:%Y-%m-%d %H:%M}，非办公时间，{when} 开始取号\n"
+        f"  （演示可指定大厅时钟：HALLQ_CLOCK_START={reopen.isoformat() if reopen else '…'} make run）"
+    )
 
 
 @db_app.command("upgrade")

@@ -23,6 +23,20 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """The wall clock shifted to have started at a chosen instant: demos and training outside hours."""
+
+    def __init__(self, start: datetime, base: Clock | None = None) -> None:
+        if start.tzinfo is None:
+            raise ValueError("OffsetClock needs an aware datetime")
+        self._base = base or SystemClock()
+        self._offset = start - self._base.now()
+
+    def now(self) -> datetime:
+        """Real time passing, counted from the chosen start."""
+        return self._base.now() + self._offset
+
+
 class ManualClock:
     """A clock that moves only when told to: for tests, the simulator and benchmarks."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -28,9 +29,20 @@ class Settings(BaseSettings):
         default=None, description="Key for identity hashes; generated into secret_dir when unset"
     )
     secret_dir: Path = PROJECT_ROOT / "var" / "secret"
+    clock_start: datetime | None = Field(
+        default=None,
+        description="Run the hall clock from this instant (RFC 3339 with offset): demos and training only",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+
+    @field_validator("clock_start")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("clock_start needs a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
+        return value
 
     @field_validator("database_url")
     @classmethod

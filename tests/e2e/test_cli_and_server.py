@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -60,36 +62,70 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_upgrade_then_serve_the_demo_hall(tmp_path: Path) -> None:
+@contextmanager
+def served(tmp_path: Path, clock_start: str) -> Iterator[tuple[str, list[str]]]:
+    """`hallq db upgrade` then `hallq serve` on a free port with the hall clock set; yields the base
+    URL and, after the server stopped, its output lines."""
     env = {
+        **os.environ,
         "HALLQ_DATABASE_URL": f"sqlite:///{tmp_path}/hall.db",
         "HALLQ_SECRET_DIR": str(tmp_path / "secret"),
+        "HALLQ_CLOCK_START": clock_start,
     }
-    assert run("db", "upgrade", env=env).returncode == 0
+    assert subprocess.run([HALLQ, "db", "upgrade"], env=env, capture_output=True, timeout=120).returncode == 0
     port = _free_port()
+    base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [HALLQ, "serve", "--port", str(port)],
-        env={**os.environ, **env},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
     try:
-        hall = None
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/hall", timeout=2) as response:
-                    hall = json.load(response)
+                urllib.request.urlopen(f"{base}/api/v1/hall", timeout=2).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        assert hall is not None, "server did not answer"
-        assert hall["name"] == "南山区政务服务中心"
-        assert (tmp_path / "secret" / "identity.key").exists()
+        yield base, output
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=20)
-    assert f"http://127.0.0.1:{port}/docs" in output
+        output.extend(server.communicate(timeout=20)[0].splitlines())
+
+
+def _json(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, json.load(response)
+
+
+def test_upgrade_then_serve_the_demo_hall(tmp_path: Path) -> None:
+    with served(tmp_path, "2026-11-23T09:00:00+08:00") as (base, output):  # a Monday morning
+        status, hall = _json(f"{base}/api/v1/hall")
+        assert status == 200 and hall["name"] == "南山区政务服务中心" and hall["is_open"] is True
+        assert str(hall["now"]).startswith("2026-11-23T09:0")
+        status, issued = _json(f"{base}/api/v1/tickets", {"group": "consult"})
+        assert status == 201 and issued["ticket"]["number"] == "G001"  # type: ignore[index]
+        assert (tmp_path / "secret" / "identity.key").exists()
+    text = "\n".join(output)
+    assert f"{base}/docs" in text and "大厅时间 2026-11-23 09:00，正在办公" in text
+
+
+def test_serve_says_when_the_hall_opens(tmp_path: Path) -> None:
+    with served(tmp_path, "2026-10-01T10:00:00+08:00") as (base, output):  # 国庆节
+        assert _json(f"{base}/api/v1/hall")[1]["is_open"] is False
+    text = "\n".join(output)
+    assert "非办公时间，2026-10-08 09:00 开始取号" in text
+    assert "HALLQ_CLOCK_START=2026-10-08T09:00:00+08:00" in text
+
+
+def test_clock_start_must_carry_an_offset() -> None:
+    result = run("serve", env={"HALLQ_CLOCK_START": "2026-11-23T09:00:00"})
+    assert result.returncode != 0 and "UTC offset" in result.stderr
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:

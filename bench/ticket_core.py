@@ -1,7 +1,8 @@
 """Benchmark of the queue core through the services on a real database (not a test: prints numbers).
 
 Measures ticket issue and call-next latency (p50/p95/p99), single-writer throughput, and many kiosks
-issuing at once. SQLite file by default; pass a PostgreSQL URL with --url to compare.
+issuing at once. SQLite file by default; with --url a PostgreSQL server, where the benchmark creates and
+drops a database of its own.
 
     python -m bench.ticket_core [--url postgresql+psycopg://...] [--tickets 2000] [--kiosks 8]
 """
@@ -13,9 +14,15 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from hallserver.clock import ManualClock
 from hallserver.db import make_engine, session_scope, upgrade
@@ -57,15 +64,32 @@ def issue_one(engine: object, ctx: HallContext, seed: int) -> None:
         tickets.issue_ticket(s, ctx, req)
 
 
+@contextmanager
+def bench_database(server_url: str | None, tmp: str) -> Iterator[str]:
+    """A fresh SQLite file, or a fresh database on the given PostgreSQL server (dropped afterwards)."""
+    if server_url is None:
+        yield f"sqlite:///{tmp}/bench.db"
+        return
+    name = f"hallq_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     """Run the three measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--url", help="PostgreSQL server URL (default: a temporary SQLite file)")
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--kiosks", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{tmp}/bench.db"
+    with tempfile.TemporaryDirectory() as tmp, bench_database(args.url, tmp) as url:
         upgrade(url)
         engine = make_engine(url)
         clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))

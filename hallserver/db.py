@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +17,9 @@ from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_MS = 30_000
+# SQLite has one writer at a time; threads of this process queue on a lock instead of polling
+# SQLite's busy handler, which sleeps in growing steps and turns contention into long tails.
+_SQLITE_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -29,6 +34,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+    _SQLITE_WRITE_LOCKS[engine] = threading.RLock()
     return engine
 
 
@@ -55,7 +61,7 @@ def _sqlite_on_begin(conn: Any) -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _SQLITE_WRITE_LOCKS.get(engine) or nullcontext(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-dev postgresql)
+APT_PACKAGES=(python3 python3-venv python3-dev postgresql mosquitto mosquitto-clients systemd)
 VENV=.venv
 STAMP="$VENV/.setup-stamp"
 

@@ -9,14 +9,14 @@ setup:
 	@scripts/setup.sh
 
 run: setup
-	@$(HALLQ) db upgrade
-	@$(HALLQ) serve
+	@$(HALLQ) run
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	@$(PY) -m bench.ticket_core
+	@$(PY) -m bench.bus_roundtrip
 
 lint: setup
 	@$(VENV)/bin/ruff check .

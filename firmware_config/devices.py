@@ -114,7 +114,9 @@ class PrinterProfile(DeviceBase):
     """ESC/POS thermal printer driven by a printer agent."""
 
     type: Literal["printer"]
-    window: str | None = Field(default=None, pattern=r"^w[0-9]{2,3}$", description="Set for a window's printer")
+    window: str | None = Field(
+        default=None, pattern=r"^w[0-9]{2,3}$", description="Set for a window's printer"
+    )
     paper_width_mm: Literal[58, 80] = 80
     connection: PrinterConnection
     status_poll_s: int = Field(default=10, ge=1, le=300)
@@ -137,7 +139,12 @@ class CallerProfile(DeviceBase):
 
 
 DeviceProfile = Annotated[
-    KioskProfile | WindowDisplayProfile | HallDisplayProfile | PrinterProfile | EvaluatorProfile | CallerProfile,
+    KioskProfile
+    | WindowDisplayProfile
+    | HallDisplayProfile
+    | PrinterProfile
+    | EvaluatorProfile
+    | CallerProfile,
     Field(discriminator="type"),
 ]
 _DEVICE = TypeAdapter(DeviceProfile)
@@ -185,12 +192,16 @@ def bound_window(device: DeviceProfile) -> str | None:
 class DeviceSet(Strict):
     """Every device of a hall, validated together."""
 
-    version: int = Field(default=DEVICES_VERSION, ge=1, le=DEVICES_VERSION)
+    version: int = Field(default=DEVICES_VERSION, ge=1)
     devices: tuple[DeviceProfile, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _references(self) -> DeviceSet:
+        if self.version != DEVICES_VERSION:  # read at run time: migrations may raise the version
+            raise ValueError(f"设备配置版本 {self.version} 与程序支持的版本 {DEVICES_VERSION} 不一致")
         ids = [d.id for d in self.devices]
+        if "hallserver" in ids:
+            raise ValueError("设备编号 hallserver 保留给大厅服务器，不能用作设备")
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"设备编号重复：{dupes}")
@@ -215,6 +226,8 @@ class DeviceProfileError(ValueError):
 def migrate(raw: dict[str, Any]) -> dict[str, Any]:
     """Bring a raw devices file up to DEVICES_VERSION, one registered migration at a time."""
     version = int(raw.get("version", 1))
+    if version > DEVICES_VERSION:
+        raise DeviceProfileError(f"设备配置版本 {version} 比本程序支持的版本 {DEVICES_VERSION} 新，请先升级 hallq")
     while version < DEVICES_VERSION:
         if version not in MIGRATIONS:
             raise DeviceProfileError(f"没有从版本 {version} 升级的迁移")
@@ -227,7 +240,9 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
     return out
 
 
@@ -240,7 +255,10 @@ def load_devices(path: Path, hall: HallProfile | None = None) -> DeviceSet:
         raise DeviceProfileError(f"{path}: 无法读取设备配置：{exc}") from exc
     if not isinstance(raw, dict):
         raise DeviceProfileError(f"{path}: 设备配置应为一个映射（version、defaults、devices）")
-    raw = migrate(raw)
+    try:
+        raw = migrate(raw)
+    except DeviceProfileError as exc:
+        raise DeviceProfileError(f"{path}: {exc}") from exc
     defaults = raw.get("defaults") or {}
     problems: list[str] = []
     devices = []
@@ -248,6 +266,9 @@ def load_devices(path: Path, hall: HallProfile | None = None) -> DeviceSet:
         label = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
         if not isinstance(entry, dict):
             problems.append(f"设备 {label}: 应为一个映射")
+            continue
+        if entry.get("type") not in BUS_KIND:
+            problems.append(f"设备 {label}: 字段 type: 未知的设备类型 {entry.get('type')!r}（可选：{', '.join(BUS_KIND)}）")
             continue
         merged = _merge(defaults.get(entry.get("type"), {}), entry)
         try:

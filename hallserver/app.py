@@ -15,12 +15,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from broker.client import BusSettings
+from firmware_config.credentials import server_account
+from firmware_config.devices import load_devices
+from firmware_config.provision import BrokerEndpoint, device_config
 from hallserver import __version__
-from hallserver.api import catalog, hall, tickets, windows
+from hallserver.api import catalog, devices, hall, tickets, windows
 from hallserver.api.deps import Hall
 from hallserver.api.schemas import ErrorEnvelope, ErrorOut
 from hallserver.clock import Clock, OffsetClock, SystemClock
 from hallserver.db import alembic_config, make_engine, session_scope
+from hallserver.gateway.gateway import Gateway
 from hallserver.services import tickets as ticket_service
 from hallserver.services import windows as window_service
 from hallserver.services.context import HallContext, load_context
@@ -74,7 +79,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             len(ctx.profile.windows),
             expired,
         )
+        gateway = app.state.hall.gateway
+        if gateway is not None:
+            gateway.start()
         yield
+        if gateway is not None:
+            gateway.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -83,16 +93,40 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="政务服务大厅排队叫号核心接口：事项目录与办事指南、办公日历、取号、窗口叫号与分配。",
         lifespan=lifespan,
     )
-    app.state.hall = Hall(ctx, engine)
+    app.state.hall = Hall(ctx, engine, _gateway(settings, ctx, engine))
     api = APIRouter(
         prefix="/api/v1",
         responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 422, 503)},
     )
-    for module in (catalog, hall, tickets, windows):
+    for module in (catalog, hall, tickets, windows, devices):
         api.include_router(module.router)
     app.include_router(api)
     _install_error_handlers(app)
     return app
+
+
+def _gateway(settings: Settings, ctx: HallContext, engine: Engine) -> Gateway | None:
+    """The bus gateway when a broker is configured; the server also runs without one."""
+    if settings.broker_host is None:
+        return None
+    devices = load_devices(settings.hall_dir / "devices.yaml", ctx.profile)
+    account = server_account(settings.secret_dir)
+    bus = BusSettings(
+        hall=ctx.profile.hall.id,
+        client_id=f"{account.username}-{ctx.profile.hall.id}",
+        username=account.username,
+        password=account.password,
+        host=settings.broker_host,
+        port=settings.broker_port,
+        ca_file=settings.broker_ca_file,
+        timezone=ctx.profile.hours.timezone,
+    )
+    endpoint = BrokerEndpoint(
+        settings.broker_host, settings.broker_port, tls=settings.broker_ca_file is not None
+    )
+    return Gateway(
+        ctx, engine, devices, bus, settings.base_url, lambda d: device_config(ctx.profile, d, endpoint)
+    )
 
 
 def _error(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> JSONResponse:

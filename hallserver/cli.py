@@ -9,12 +9,15 @@ from typing import Annotated
 
 import typer
 
+from broker.cli import broker_app
+from firmware_config.cli import provision_command
+from firmware_config.devices import DeviceProfileError, load_devices
 from firmware_config.hall import ProfileError, load_hall_profile
 from hallserver.catalog.loader import CatalogError, load_catalog
 from hallserver.catalog.search import CatalogSearch
 from hallserver.services.calendar import HallCalendar, Holidays
 from hallserver.services.context import HallContext, check_catalog_against_hall
-from hallserver.settings import Settings
+from hallserver.settings import PROJECT_ROOT, Settings
 
 app = typer.Typer(help="hallq — 政务服务大厅排队、自助与评价系统", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
@@ -23,6 +26,10 @@ hall_app = typer.Typer(help="Hall profile (大厅配置)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(hall_app, name="hall")
+bus_app = typer.Typer(help="The hall bus contract (MQTT)", no_args_is_help=True)
+app.add_typer(bus_app, name="bus")
+app.command("provision")(provision_command)
+app.add_typer(broker_app, name="broker", help="The hall's Mosquitto broker (生成配置、启动)")
 
 HallDir = Annotated[
     Path | None, typer.Option(help="Hall folder (hall.yaml + catalog/); default HALLQ_HALL_DIR")
@@ -39,32 +46,67 @@ def _fail(message: str) -> typer.Exit:
 
 
 @app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Bind address of the server")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the server")] = None,
+) -> None:
+    """Run the demo hall: migrate the database, start the hall's broker, serve with the bus gateway."""
+    from broker.mosquitto import BrokerError, BrokerProcess, render
+    from hallserver.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    try:
+        profile = load_hall_profile(settings.hall_dir / "hall.yaml")
+        devices = load_devices(settings.hall_dir / "devices.yaml", profile)
+        files = render(
+            profile, devices, settings.secret_dir, PROJECT_ROOT / "var" / "broker", port=settings.broker_port
+        )
+        broker = BrokerProcess(files).start()
+    except (ProfileError, DeviceProfileError, BrokerError, OSError) as exc:
+        raise _fail(f"无法启动消息代理：{exc}") from exc
+    typer.echo(f"消息代理已启动：mqtt://{broker.host}:{broker.port}（账号与权限由大厅配置生成）")
+    try:
+        _serve(
+            settings.model_copy(update={"broker_host": broker.host, "broker_port": broker.port}), host, port
+        )
+    finally:
+        broker.stop()
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
 ) -> None:
-    """Run the hall server (REST API) on the configured hall."""
+    """Run the hall server (REST API, and the bus gateway when HALLQ_BROKER_HOST is set)."""
+    _serve(_settings(), host, port)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from hallserver.app import NotMigrated, create_app
 
-    settings = _settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    settings = settings.model_copy(update={"host": bind_host, "port": bind_port})
     try:
         application = create_app(settings)
-    except (ProfileError, CatalogError, NotMigrated) as exc:
+    except (ProfileError, CatalogError, NotMigrated, DeviceProfileError) as exc:
         raise _fail(str(exc)) from exc
-    bind_host, bind_port = host or settings.host, port or settings.port
     ctx = application.state.hall.ctx
     hall = ctx.profile.hall
+    bus = f"mqtt://{settings.broker_host}:{settings.broker_port}" if settings.broker_host else "未启用"
     typer.echo(
         f"\nhallq 大厅服务已启动：{hall.name}\n"
         f"  API 文档   http://{bind_host}:{bind_port}/docs\n"
         f"  大厅信息   http://{bind_host}:{bind_port}/api/v1/hall\n"
         f"  队列状态   http://{bind_host}:{bind_port}/api/v1/queue\n"
         f"  数据库     {settings.database_url}\n"
+        f"  消息总线   {bus}\n"
         f"  {_open_status(ctx)}\n"
         "  按 Ctrl+C 停止\n"
     )
@@ -171,6 +213,17 @@ def hall_check(hall_dir: HallDir = None) -> None:
             )
         elif status == "provisional":
             typer.secho(f"提示：{year} 年节假日为推算数据，国务院通知发布后请更新", fg=typer.colors.YELLOW)
+
+
+@bus_app.command("schema")
+def bus_schema(
+    out: Annotated[Path, typer.Option(help="Folder for the JSON Schemas")] = Path("var/schema"),
+) -> None:
+    """Export the JSON Schema of every bus payload, for device makers."""
+    from broker.messages import export_schemas
+
+    written = export_schemas(out)
+    typer.echo(f"已导出 {len(written)} 个消息格式（JSON Schema）到 {out}，索引见 {out / 'index.json'}")
 
 
 if __name__ == "__main__":

@@ -166,3 +166,15 @@ class TicketEvent(SQLModel, table=True):
     window_id: str | None = Field(default=None, max_length=8)
     group_code: str = Field(max_length=32)
     detail: str | None = Field(default=None, max_length=200)
+
+
+class RequestLog(SQLModel, table=True):
+    """Every bus request answered, with its reply: a retried request_id gets the first answer again."""
+
+    __tablename__ = "request_log"
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    device_id: str = Field(max_length=41)
+    action: str = Field(max_length=40)
+    received_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    reply: str = Field(sa_type=sa.Text, nullable=False)

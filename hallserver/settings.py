@@ -33,9 +33,24 @@ class Settings(BaseSettings):
         default=None,
         description="Run the hall clock from this instant (RFC 3339 with offset): demos and training only",
     )
+    broker_host: str | None = Field(
+        default=None, description="MQTT broker; unset runs the server without the bus"
+    )
+    broker_port: int = Field(default=1883, ge=1, le=65535)
+    broker_ca_file: Path | None = Field(
+        default=None, description="CA certificate when the broker listens with TLS"
+    )
+    public_url: str | None = Field(
+        default=None, description="How devices reach this server; default from host/port"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+
+    @property
+    def base_url(self) -> str:
+        """The URL devices use for HTTP (catalog, QR codes)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @field_validator("clock_start")
     @classmethod

@@ -11,15 +11,23 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hallserver.db import session_scope
+from hallserver.gateway.effects import Effects
+from hallserver.gateway.gateway import Gateway
 from hallserver.services.context import HallContext
 
 
 @dataclass
 class Hall:
-    """What the app keeps for its lifetime: the hall context and the database engine."""
+    """What the app keeps for its lifetime: the hall context, the database and the bus gateway."""
 
     ctx: HallContext
     engine: Engine
+    gateway: Gateway | None = None
+
+    def notify(self, effects: Effects) -> None:
+        """Tell the bus what an action changed (nothing without a broker)."""
+        if self.gateway is not None:
+            self.gateway.notify(effects)
 
     def tx(self) -> AbstractContextManager[Session]:
         """One transaction; routes build their response inside it, so the commit happens before

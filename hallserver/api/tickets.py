@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from hallserver.api.deps import HallDep
 from hallserver.api.schemas import IssueIn, IssueOut, ReasonIn, TicketOut
+from hallserver.gateway.effects import Effects
 from hallserver.models import Ticket
 from hallserver.services import tickets
 from hallserver.services.errors import NotFound
@@ -31,12 +32,14 @@ def issue(body: IssueIn, hall: HallDep) -> IssueOut:
     )
     with hall.tx() as s:
         issued = tickets.issue_ticket(s, hall.ctx, req)
-        return IssueOut(
+        out = IssueOut(
             ticket=TicketOut.of(issued.ticket, hall.ctx),
             group_name=issued.group.name,
             waiting_ahead=issued.waiting_ahead,
             estimated_wait_min=issued.estimated_wait_min,
         )
+    hall.notify(Effects(queue=True))
+    return out
 
 
 @router.get("", summary="按号码查询今日的号")
@@ -62,13 +65,16 @@ def get(ticket_id: int, hall: HallDep) -> TicketOut:
 def cancel(ticket_id: int, hall: HallDep, body: ReasonIn | None = None) -> TicketOut:
     """The citizen gives the ticket up."""
     with hall.tx() as s:
-        return TicketOut.of(
-            tickets.cancel_ticket(s, hall.ctx, ticket_id, body.reason if body else None), hall.ctx
-        )
+        ticket = tickets.cancel_ticket(s, hall.ctx, ticket_id, body.reason if body else None)
+        out = TicketOut.of(ticket, hall.ctx)
+    hall.notify(Effects(queue=True))
+    return out
 
 
 @router.post("/{ticket_id}/rejoin", summary="过号后重新排队")
 def rejoin(ticket_id: int, hall: HallDep) -> TicketOut:
     """A no-show rejoins within the allowed time."""
     with hall.tx() as s:
-        return TicketOut.of(tickets.rejoin_ticket(s, hall.ctx, ticket_id), hall.ctx)
+        out = TicketOut.of(tickets.rejoin_ticket(s, hall.ctx, ticket_id), hall.ctx)
+    hall.notify(Effects(queue=True))
+    return out

@@ -20,6 +20,7 @@ from hallserver.api.schemas import (
     TicketOut,
     TransferIn,
 )
+from hallserver.gateway.effects import Effects
 from hallserver.models import Ticket, WindowStatus
 from hallserver.services import windows
 from hallserver.services.context import HallContext
@@ -32,11 +33,31 @@ def _window(hall: Hall, s: Session, window_id: str) -> WindowView:
     return windows.view(s, hall.ctx, window_id)
 
 
-def _act(hall: Hall, window_id: str, action: Callable[[Session, HallContext], Ticket]) -> ActionOut:
+def _act(
+    hall: Hall,
+    window_id: str,
+    action: Callable[[Session, HallContext], Ticket],
+    recall: bool = False,
+    also: str | None = None,
+) -> ActionOut:
+    """Run a window action in one transaction, then tell the bus what changed (a recall is announced;
+    `also` is another window that changed, e.g. a transfer's target)."""
     with hall.tx() as s:
         ticket = action(s, hall.ctx)
         s.flush()
-        return ActionOut(window=_window(hall, s, window_id), ticket=TicketOut.of(ticket, hall.ctx))
+        out = ActionOut(window=_window(hall, s, window_id), ticket=TicketOut.of(ticket, hall.ctx))
+    effects = Effects().window(window_id)
+    if also:
+        effects.window(also)
+    if recall:
+        effects.calls.append((out.ticket.id, window_id))
+    hall.notify(effects)
+    return out
+
+
+def _changed(hall: Hall, view: WindowView) -> WindowView:
+    hall.notify(Effects().window(view.id))
+    return view
 
 
 @router.get("", summary="所有窗口的实时状态")
@@ -60,15 +81,20 @@ def call_next(window_id: str, hall: HallDep) -> CallOut:
         ticket = windows.call_next(s, hall.ctx, window_id)
         window = _window(hall, s, window_id)
         message = f"请{ticket.number}号到{window.name}办理" if ticket else "当前没有等候的群众"
-        return CallOut(
+        out = CallOut(
             window=window, ticket=TicketOut.of(ticket, hall.ctx) if ticket else None, message=message
         )
+    effects = Effects().window(window_id)
+    if out.ticket is not None:
+        effects.calls.append((out.ticket.id, window_id))
+    hall.notify(effects)
+    return out
 
 
 @router.post("/{window_id}/recall", summary="重呼当前号码")
 def recall(window_id: str, hall: HallDep) -> ActionOut:
     """Call the current ticket again."""
-    return _act(hall, window_id, lambda s, c: windows.recall(s, c, window_id))
+    return _act(hall, window_id, lambda s, c: windows.recall(s, c, window_id), recall=True)
 
 
 @router.post("/{window_id}/no-show", summary="过号")
@@ -93,7 +119,10 @@ def finish(window_id: str, body: FinishIn, hall: HallDep) -> ActionOut:
 def transfer(window_id: str, body: TransferIn, hall: HallDep) -> ActionOut:
     """Send the current ticket elsewhere."""
     return _act(
-        hall, window_id, lambda s, c: windows.transfer(s, c, window_id, body.to_group, body.to_window)
+        hall,
+        window_id,
+        lambda s, c: windows.transfer(s, c, window_id, body.to_group, body.to_window),
+        also=body.to_window,
     )
 
 
@@ -131,16 +160,19 @@ def set_status(window_id: str, body: StatusIn, hall: HallDep) -> WindowView:
 def set_groups(window_id: str, body: GroupsIn, hall: HallDep) -> WindowView:
     """A manager reallocates the window; the next call obeys."""
     with hall.tx() as s:
-        return windows.set_groups(s, hall.ctx, window_id, body.groups)
+        view = windows.set_groups(s, hall.ctx, window_id, body.groups)
+    return _changed(hall, view)
 
 
 @router.put("/{window_id}/staff", summary="管理员：切换A角/B角")
 def set_staff(window_id: str, body: StaffIn, hall: HallDep) -> WindowView:
     """Swap the A and B holder."""
     with hall.tx() as s:
-        return windows.set_staff_role(s, hall.ctx, window_id, body.role)
+        view = windows.set_staff_role(s, hall.ctx, window_id, body.role)
+    return _changed(hall, view)
 
 
 def _status(hall: Hall, window_id: str, status: WindowStatus, reason: str | None) -> WindowView:
     with hall.tx() as s:
-        return windows.set_status(s, hall.ctx, window_id, status, reason)
+        view = windows.set_status(s, hall.ctx, window_id, status, reason)
+    return _changed(hall, view)

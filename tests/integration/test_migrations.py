@@ -10,7 +10,15 @@ from sqlmodel import SQLModel
 import hallserver.models  # noqa: F401
 from hallserver.db import downgrade, upgrade
 
-TABLES = {"window", "window_group", "ticket", "ticket_counter", "ticket_event", "alembic_version"}
+TABLES = {
+    "window",
+    "window_group",
+    "ticket",
+    "ticket_counter",
+    "ticket_event",
+    "request_log",
+    "alembic_version",
+}
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

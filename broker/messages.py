@@ -1,0 +1,312 @@
+"""One pydantic model per payload of the hall bus (PROTOCOL.md, contract v1), and their JSON Schemas.
+
+Receivers are tolerant: unknown fields are ignored, so the contract can grow by adding fields."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+CONTRACT_VERSION = "1"
+
+
+class Message(BaseModel):
+    """Every payload: JSON, snake_case, with `ts` (RFC 3339 with offset, hall local time)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    ts: AwareDatetime
+
+    def to_json(self) -> bytes:
+        """UTF-8 JSON for the wire (Chinese kept readable; absent values are explicit nulls)."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")
+
+
+# --- availability, status, config ---
+
+
+class ServerAvailability(Message):
+    """`server/availability`: retained; the server's last will says offline."""
+
+    state: Literal["online", "offline"]
+    version: str
+
+
+class DeviceAvailability(Message):
+    """`device/{device}/availability`: retained; the device's last will says offline."""
+
+    state: Literal["online", "offline"]
+    kind: Literal["kiosk", "display", "printer", "evaluator", "caller"]
+    version: str
+
+
+class DeviceStatus(Message):
+    """`device/{device}/status`: retained health; printers add paper and cover."""
+
+    ok: bool = True
+    paper: Literal["ok", "near_end", "out"] | None = None
+    cover: Literal["closed", "open"] | None = None
+    error: str | None = None
+
+
+class DeviceConfig(Message):
+    """`device/{device}/config`: retained; the device's profile from firmware_config."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int
+    hall: str
+    hall_name: str
+    device_id: str
+    type: str
+    bus_kind: str
+    allowed_actions: list[str] = []
+    broker: dict[str, Any]
+    profile: dict[str, Any]
+
+
+# --- requests and replies ---
+
+
+class Identity(BaseModel):
+    """Who a request is for. Only on device topics; never on public ones."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id_number: str = Field(min_length=15, max_length=18)
+    name: str | None = Field(default=None, max_length=30)
+    method: Literal["id_card", "face", "none"] = "none"
+
+
+class Request(Message):
+    """`request/{action}`: a device asks the server; `request_id` is reused on retries."""
+
+    request_id: str = Field(min_length=8, max_length=64)
+    device_id: str = Field(pattern=r"^[a-z][a-z0-9\-]{1,40}$")
+
+    @classmethod
+    def new_id(cls) -> str:
+        """A fresh request id."""
+        return str(uuid.uuid4())
+
+
+class TicketIssue(Request):
+    """ticket.issue: an item or a group, optional identity and priority."""
+
+    item_code: str | None = Field(default=None, max_length=64)
+    group: str | None = Field(default=None, max_length=32)
+    identity: Identity | None = None
+    priority: Literal["normal", "green", "appointment"] = "normal"
+    priority_reason: str | None = Field(default=None, max_length=60)
+    appointment_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _target(self) -> TicketIssue:
+        if not self.item_code and not self.group:
+            raise ValueError("item_code or group is required")
+        return self
+
+
+class AppointmentCheckin(Request):
+    """appointment.checkin: by booking code or identity."""
+
+    booking_code: str | None = Field(default=None, max_length=32)
+    identity: Identity | None = None
+
+
+class ProgressQuery(Request):
+    """progress.query: by serial number or identity."""
+
+    serial_no: str | None = Field(default=None, max_length=64)
+    identity: Identity | None = None
+
+
+class EvaluationSubmit(Request):
+    """evaluation.submit: level 1..5 on the wire, 5 = 非常满意."""
+
+    visit_id: int | None = None
+    ticket: str | None = Field(default=None, max_length=8)
+    level: int = Field(ge=1, le=5)
+    indicators: dict[str, int] = {}
+    comment: str | None = Field(default=None, max_length=500)
+    channel: Literal["evaluator", "kiosk", "qr", "sms"] = "evaluator"
+
+
+class WindowAction(Request):
+    """window.*: a caller bound to that window acts on it."""
+
+    window_id: str = Field(pattern=r"^w[0-9]{2,3}$")
+    outcome: str | None = Field(
+        default=None, description="window.finish: 当场办结/受理/补正/容缺受理/不予受理/咨询等"
+    )
+    note: str | None = Field(default=None, max_length=200)
+    to_group: str | None = Field(default=None, max_length=32, description="window.transfer")
+    to_window: str | None = Field(default=None, max_length=8, description="window.transfer")
+    reason: str | None = Field(default=None, max_length=100, description="window.pause / window.suspend")
+    ticket_id: int | None = Field(default=None, description="window.resume_ticket")
+
+
+class ErrorBody(BaseModel):
+    """A refusal: stable code, Chinese message."""
+
+    code: str
+    message: str
+    data: dict[str, Any] = {}
+
+
+class Reply(Message):
+    """`device/{device}/reply`: exactly one answer per request_id (repeated verbatim on retries)."""
+
+    request_id: str
+    status: Literal["ok", "error"]
+    data: dict[str, Any] | None = None
+    error: ErrorBody | None = None
+
+
+# --- jobs, prompts, events ---
+
+
+class PrintJob(Message):
+    """`device/{device}/job`: a structured document to print; never printed after expires_at."""
+
+    job_id: str
+    kind: Literal["ticket", "receipt", "notice", "guide"]
+    document: dict[str, Any]
+    expires_at: AwareDatetime
+
+
+class EvaluatorPrompt(Message):
+    """`device/{device}/prompt`: retained until answered (then cleared with an empty retained message)."""
+
+    visit_id: int
+    ticket: str
+    window_id: str
+    item_name: str | None = None
+    staff_display_name: str | None = None
+
+
+class DeviceEvent(Message):
+    """`device/{device}/event`: e.g. a print job result."""
+
+    type: str
+    job_id: str | None = None
+    status: Literal["printed", "failed"] | None = None
+    error: str | None = None
+
+
+# --- public state ---
+
+
+class WindowState(Message):
+    """`window/{window}/state`: retained; what the window display shows."""
+
+    window_id: str
+    name: str
+    number: int
+    status: Literal["open", "paused", "closed"]
+    status_reason: str | None = None
+    serving: str | None = None
+    staff_display_name: str | None = None
+    groups: list[str]
+
+
+class GroupQueue(BaseModel):
+    """One queue group on the queue state."""
+
+    group: str
+    name: str
+    prefix: str
+    waiting: int
+    estimated_wait_min: int | None
+
+
+class QueueState(Message):
+    """`queue/state`: retained waiting counts and estimates per group."""
+
+    groups: list[GroupQueue]
+
+
+class Call(Message):
+    """`call`: one announcement. `text` is shown, `speech` is read aloud (digits one by one)."""
+
+    call_id: str
+    ticket: str
+    window_id: str
+    window_name: str
+    text: str
+    speech: str
+    recall: bool = False
+
+
+class RecentCalls(Message):
+    """`calls/recent`: retained latest calls, newest first."""
+
+    calls: list[Call]
+
+
+class CatalogVersion(Message):
+    """`catalog/version`: retained; kiosks refetch the catalog when it changes."""
+
+    version: str
+    etag: str
+    url: str
+
+
+# Payload model per topic pattern (for the schema export and for tests that validate captured traffic).
+PAYLOADS: dict[str, type[Message]] = {
+    "server/availability": ServerAvailability,
+    "device/{device}/availability": DeviceAvailability,
+    "device/{device}/status": DeviceStatus,
+    "device/{device}/config": DeviceConfig,
+    "request/ticket.issue": TicketIssue,
+    "request/appointment.checkin": AppointmentCheckin,
+    "request/progress.query": ProgressQuery,
+    "request/evaluation.submit": EvaluationSubmit,
+    "request/window.*": WindowAction,
+    "device/{device}/reply": Reply,
+    "device/{device}/job": PrintJob,
+    "device/{device}/prompt": EvaluatorPrompt,
+    "device/{device}/event": DeviceEvent,
+    "window/{window}/state": WindowState,
+    "queue/state": QueueState,
+    "call": Call,
+    "calls/recent": RecentCalls,
+    "catalog/version": CatalogVersion,
+}
+
+REQUEST_MODELS: dict[str, type[Request]] = {
+    "ticket.issue": TicketIssue,
+    "appointment.checkin": AppointmentCheckin,
+    "progress.query": ProgressQuery,
+    "evaluation.submit": EvaluationSubmit,
+}
+
+
+def request_model(action: str) -> type[Request] | None:
+    """The payload model of a request action, None for an unknown action."""
+    if action.startswith("window."):
+        return WindowAction
+    return REQUEST_MODELS.get(action)
+
+
+def export_schemas(out_dir: Path) -> list[Path]:
+    """Write one JSON Schema per topic payload plus an index, for device makers."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    index = {}
+    for pattern, model in PAYLOADS.items():
+        stem = pattern.replace("/", "__").replace("{", "").replace("}", "").replace("*", "any")
+        name = f"{stem}.schema.json"
+        schema = model.model_json_schema(mode="validation")
+        schema["$id"] = f"hallq/contract/v{CONTRACT_VERSION}/{name}"
+        schema["description"] = f"hall/{{hall}}/{pattern} — " + (model.__doc__ or "").strip()
+        path = out_dir / name
+        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
+        written.append(path)
+        index[f"hall/{{hall}}/{pattern}"] = name
+    (out_dir / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=2), encoding="utf-8")
+    return written

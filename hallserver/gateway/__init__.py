@@ -1,0 +1,1 @@
+"""The bus adapter of the hall server: requests in, replies and retained state out."""

@@ -1,0 +1,310 @@
+"""The gateway: answers bus requests exactly once, publishes retained state, tracks devices.
+
+All work runs on one worker thread, in arrival order, so paho's network loop never waits on the
+database and two copies of a request can never be handled at the same time."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session, col
+
+from broker.client import BusClient, BusSettings, decode
+from broker.messages import (
+    DeviceAvailability,
+    DeviceConfig,
+    DeviceStatus,
+    ErrorBody,
+    Message,
+    PrintJob,
+    RecentCalls,
+    Reply,
+    ServerAvailability,
+    request_model,
+)
+from broker.topics import Topics
+from firmware_config.devices import DeviceSet
+from hallserver import __version__
+from hallserver.db import session_scope
+from hallserver.gateway import state
+from hallserver.gateway.effects import Effects
+from hallserver.gateway.handlers import Handlers
+from hallserver.models import RequestLog
+from hallserver.services.context import HallContext
+from hallserver.services.errors import HallError
+
+log = logging.getLogger("hallq.gateway")
+PRINT_JOB_TTL = timedelta(minutes=5)  # a ticket nobody is standing at the printer for is not printed
+REQUEST_LOG_DAYS = 2
+RECENT_CALLS = 10
+
+
+@dataclass
+class DeviceSeen:
+    """What the server knows of a device from the bus."""
+
+    online: bool = False
+    since: datetime | None = None
+    version: str | None = None
+    status: dict[str, Any] = field(default_factory=dict)
+
+
+class Gateway:
+    """Bus ↔ services adapter for one hall server."""
+
+    def __init__(
+        self,
+        ctx: HallContext,
+        engine: Engine,
+        devices: DeviceSet,
+        bus: BusSettings,
+        base_url: str,
+        device_config: Callable[[Any], dict[str, Any]],
+    ) -> None:
+        self.ctx = ctx
+        self.engine = engine
+        self.devices = devices
+        self.base_url = base_url
+        self.topics = Topics(ctx.profile.hall.id)
+        self.handlers = Handlers(ctx, devices, base_url)
+        self._device_config = device_config
+        self.seen: dict[str, DeviceSeen] = {d.id: DeviceSeen() for d in devices.devices}
+        self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._run, name="hallq-gateway", daemon=True)
+        self.client = BusClient(
+            bus,
+            self.topics.server_availability(),
+            lambda s: ServerAvailability(ts=ctx.now(), state=s, version=__version__),
+        )
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        """Connect, subscribe, and publish the full retained state."""
+        self._worker.start()
+        self.client.subscribe(self.topics.requests(), self._on_request)
+        self.client.subscribe(self.topics.devices("availability"), self._on_availability)
+        self.client.subscribe(self.topics.devices("status"), self._on_status)
+        self.client.subscribe(self.topics.devices("event"), self._on_event)
+        self._work.put(self._housekeeping)
+        self._work.put(self.publish_all)
+        self.client.start()
+
+    def stop(self) -> None:
+        """Finish queued work, say offline and disconnect."""
+        self._work.put(None)
+        self._worker.join(timeout=10)
+        self.client.stop()
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every queued job ran (tests and shutdown)."""
+        done = threading.Event()
+        self._work.put(done.set)
+        done.wait(timeout)
+
+    def notify(self, effects: Effects) -> None:
+        """Publish what a REST action changed (thread-safe)."""
+        if not effects.empty:
+            self._work.put(lambda: self._apply(effects))
+
+    def _run(self) -> None:
+        while (job := self._work.get()) is not None:
+            try:
+                job()
+            except Exception:  # nothing on the bus may stop the gateway
+                log.exception("gateway job failed")
+
+    # --- retained state ---
+
+    def publish_all(self) -> None:
+        """Every window, the queue, recent calls, catalog version and each device's config."""
+        ts = self.ctx.now()
+        with session_scope(self.engine) as s:
+            for ws in state.all_window_states(s, self.ctx, ts):
+                self.client.publish(self.topics.window_state(ws.window_id), ws, retain=True)
+            self.client.publish(self.topics.queue_state(), state.queue_state(s, self.ctx, ts), retain=True)
+            self._publish_recent(s)
+        self.client.publish(
+            self.topics.catalog_version(), state.catalog_version(self.ctx, self.base_url, ts), retain=True
+        )
+        for device in self.devices.devices:
+            config = DeviceConfig.model_validate({"ts": ts, **self._device_config(device)})
+            self.client.publish(self.topics.device(device.id, "config"), config, retain=True)
+
+    def _publish_recent(self, s: Session) -> None:
+        calls = state.recent_calls(s, self.ctx, RECENT_CALLS)
+        self.client.publish(
+            self.topics.calls_recent(), RecentCalls(ts=self.ctx.now(), calls=calls), retain=True
+        )
+
+    def _apply(self, effects: Effects) -> None:
+        ts = self.ctx.now()
+        with session_scope(self.engine) as s:
+            for window_id in sorted(effects.windows):
+                self.client.publish(
+                    self.topics.window_state(window_id),
+                    state.window_state(s, self.ctx, window_id, ts),
+                    retain=True,
+                )
+            if effects.queue:
+                self.client.publish(
+                    self.topics.queue_state(), state.queue_state(s, self.ctx, ts), retain=True
+                )
+            for ticket_id, _window in effects.calls:
+                call = state.latest_call(s, self.ctx, ticket_id)
+                if call is not None:
+                    self.client.publish(self.topics.call(), call)
+            if effects.calls:
+                self._publish_recent(s)
+        for order in effects.prints:
+            job = PrintJob(
+                ts=ts,
+                job_id=order.job_id,
+                kind=order.kind,
+                document=order.document,
+                expires_at=ts + PRINT_JOB_TTL,
+            )
+            self.client.publish(
+                self.topics.device(order.printer, "job"), job, expiry_s=int(PRINT_JOB_TTL.total_seconds())
+            )
+
+    def _housekeeping(self) -> None:
+        cutoff = self.ctx.now() - timedelta(days=REQUEST_LOG_DAYS)
+        with session_scope(self.engine) as s:
+            s.execute(delete(RequestLog).where(col(RequestLog.received_at) < cutoff))
+
+    # --- requests ---
+
+    def _on_request(self, topic: str, payload: bytes) -> None:
+        self._work.put(lambda: self._handle_request(topic, payload))
+
+    def _handle_request(self, topic: str, payload: bytes) -> None:
+        action = self.topics.parse_request(topic)
+        raw = decode(payload)
+        device_id = raw.get("device_id") if raw else None
+        request_id = raw.get("request_id") if raw else None
+        if action is None or not isinstance(device_id, str) or device_id not in self.seen:
+            log.warning("dropped a request that names no known device on %s", topic)
+            return
+        if not isinstance(request_id, str) or not 8 <= len(request_id) <= 64:
+            self._reply(
+                device_id,
+                Reply(
+                    ts=self.ctx.now(),
+                    request_id=str(request_id)[:64],
+                    status="error",
+                    error=ErrorBody(code="invalid", message="请求缺少有效的 request_id"),
+                ),
+            )
+            return
+        stored = self._stored_reply(request_id)
+        if stored is not None:
+            self._reply(device_id, stored)  # a retry: the first answer, again
+            return
+        reply, effects = self._answer(action, device_id, request_id, raw)  # type: ignore[arg-type]
+        self._reply(device_id, reply)
+        self._apply(effects)
+
+    def _answer(
+        self, action: str, device_id: str, request_id: str, raw: dict[str, Any]
+    ) -> tuple[Reply, Effects]:
+        device = self.devices.get(device_id)
+        now = self.ctx.now()
+        model = request_model(action)
+        try:
+            if model is None:
+                raise HallError("invalid", f"未知的请求 {action}")
+            try:
+                request = model.model_validate(raw)
+            except ValidationError as exc:
+                fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+                raise HallError("invalid", f"请求参数不正确：{', '.join(fields)}", fields=fields) from None
+            self.handlers.authorize(device, action, request)
+            with session_scope(self.engine) as s:
+                data, effects = self.handlers.handle(s, device, action, request)
+                reply = Reply(ts=now, request_id=request_id, status="ok", data=data)
+                s.add(_log_row(request_id, device_id, action, now, reply))
+            return reply, effects
+        except HallError as exc:
+            reply = Reply(
+                ts=now,
+                request_id=request_id,
+                status="error",
+                error=ErrorBody(code=exc.code, message=exc.message, data=exc.data),
+            )
+            self._store_refusal(request_id, device_id, action, now, reply)
+            return reply, Effects()
+        except (SQLAlchemyError, OSError):
+            log.exception("request %s failed on the database", action)
+            return Reply(
+                ts=now,
+                request_id=request_id,
+                status="error",
+                error=ErrorBody(code="unavailable", message="系统繁忙，请稍后重试"),
+            ), Effects()
+
+    def _stored_reply(self, request_id: str) -> Reply | None:
+        with session_scope(self.engine) as s:
+            row = s.get(RequestLog, request_id)
+            return Reply.model_validate_json(row.reply) if row else None
+
+    def _store_refusal(
+        self, request_id: str, device_id: str, action: str, now: datetime, reply: Reply
+    ) -> None:
+        try:
+            with session_scope(self.engine) as s:
+                s.add(_log_row(request_id, device_id, action, now, reply))
+        except IntegrityError:
+            pass  # already answered
+
+    def _reply(self, device_id: str, reply: Reply) -> None:
+        self.client.publish(self.topics.device(device_id, "reply"), reply)
+
+    # --- device tracking ---
+
+    def _on_availability(self, topic: str, payload: bytes) -> None:
+        parsed = self.topics.parse_device(topic)
+        if parsed is None or parsed[0] not in self.seen:
+            return
+        try:
+            msg = DeviceAvailability.model_validate_json(payload)
+        except ValueError:
+            log.warning("malformed availability from %s dropped", parsed[0])
+            return
+        seen = self.seen[parsed[0]]
+        seen.online, seen.since, seen.version = msg.state == "online", msg.ts, msg.version
+
+    def _on_status(self, topic: str, payload: bytes) -> None:
+        parsed = self.topics.parse_device(topic)
+        if parsed is None or parsed[0] not in self.seen:
+            return
+        try:
+            msg = DeviceStatus.model_validate_json(payload)
+        except ValueError:
+            log.warning("malformed status from %s dropped", parsed[0])
+            return
+        self.seen[parsed[0]].status = msg.model_dump(mode="json", exclude_none=True)
+
+    def _on_event(self, topic: str, payload: bytes) -> None:
+        parsed = self.topics.parse_device(topic)
+        if parsed is not None and parsed[0] in self.seen:
+            log.info("event from %s: %s", parsed[0], (decode(payload) or {}).get("type"))
+
+
+def _log_row(request_id: str, device_id: str, action: str, now: datetime, reply: Message) -> RequestLog:
+    return RequestLog(
+        request_id=request_id,
+        device_id=device_id,
+        action=action,
+        received_at=now,
+        reply=reply.to_json().decode("utf-8"),
+    )

@@ -1,0 +1,198 @@
+"""Bus request handlers: each runs one action through the services and says what changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlmodel import Session
+
+from broker.messages import (
+    Request,
+    TicketIssue,
+    WindowAction,
+)
+from firmware_config.devices import ALLOWED_ACTIONS, DeviceProfile, DeviceSet, bound_window
+from hallserver.api.schemas import TicketOut
+from hallserver.gateway.effects import Effects, PrintOrder
+from hallserver.gateway.state import window_state
+from hallserver.models import Outcome, Priority, Ticket, WindowStatus
+from hallserver.services import tickets, windows
+from hallserver.services.context import HallContext
+from hallserver.services.errors import HallError
+
+Result = tuple[dict[str, Any], Effects]
+
+
+@dataclass
+class Handlers:
+    """The server side of every request action, for one hall."""
+
+    ctx: HallContext
+    devices: DeviceSet
+    base_url: str
+
+    def authorize(self, device: DeviceProfile, action: str, request: Request) -> None:
+        """Refuse actions the device's kind, or its bound window, does not allow (`forbidden`)."""
+        if action not in ALLOWED_ACTIONS[device.type]:
+            raise HallError("forbidden", f"设备 {device.id} 无权执行 {action}")
+        if isinstance(request, WindowAction) and bound_window(device) != request.window_id:
+            raise HallError("forbidden", f"设备 {device.id} 只能操作本窗口（{bound_window(device)}）")
+
+    def handle(self, session: Session, device: DeviceProfile, action: str, request: Request) -> Result:
+        """Run the action; HallError carries refusals."""
+        handler = self._table().get(action)
+        if handler is None:
+            raise HallError("invalid", f"未知的请求 {action}")
+        return handler(session, device, request)
+
+    def _table(self) -> dict[str, Callable[[Session, DeviceProfile, Any], Result]]:
+        names = (
+            "recall",
+            "no_show",
+            "start",
+            "finish",
+            "transfer",
+            "suspend",
+            "resume_ticket",
+            "pause",
+            "resume",
+        )
+        window_actions: dict[str, Callable[[Session, DeviceProfile, Any], Result]] = {
+            f"window.{name}": partial(self._window_action, name) for name in names
+        }
+        return {
+            "ticket.issue": self._issue,
+            "appointment.checkin": self._not_yet,
+            "progress.query": self._not_yet,
+            "evaluation.submit": self._not_yet,
+            "window.call_next": self._call_next,
+            **window_actions,
+        }
+
+    # --- tickets ---
+
+    def _issue(self, session: Session, device: DeviceProfile, req: TicketIssue) -> Result:
+        ident = req.identity
+        issued = tickets.issue_ticket(
+            session,
+            self.ctx,
+            tickets.IssueRequest(
+                item_code=req.item_code,
+                group=req.group,
+                id_number=ident.id_number if ident else None,
+                name=ident.name if ident else None,
+                method=ident.method if ident else "none",
+                priority=Priority(req.priority),
+                priority_reason=req.priority_reason,
+                appointment_at=req.appointment_at,
+                channel="kiosk" if device.type == "kiosk" else "desk",
+            ),
+        )
+        t = issued.ticket
+        effects = Effects(queue=True)
+        printer = self._printer_for(device)
+        job_id = None
+        if printer is not None:
+            job_id = str(uuid.uuid4())
+            effects.prints.append(PrintOrder(printer, job_id, "ticket", self._ticket_document(t, issued)))
+        data = {
+            "ticket": t.number,
+            "ticket_id": t.id,
+            "group": issued.group.code,
+            "group_name": issued.group.name,
+            "waiting_ahead": issued.waiting_ahead,
+            "estimated_wait_min": issued.estimated_wait_min,
+            "issued_at": t.issued_at.astimezone(self.ctx.calendar.zone).isoformat(),
+            "print_job_id": job_id,
+        }
+        return data, effects
+
+    def _printer_for(self, device: DeviceProfile) -> str | None:
+        if device.type == "kiosk":
+            return device.printer
+        window = bound_window(device)
+        return next(
+            (
+                d.id
+                for d in self.devices.devices
+                if d.type == "printer" and bound_window(d) == window and window
+            ),
+            None,
+        )
+
+    def _ticket_document(self, t: Ticket, issued: tickets.IssuedTicket) -> dict[str, Any]:
+        ctx = self.ctx
+        return {
+            "hall_name": ctx.profile.hall.name,
+            "ticket": t.number,
+            "group_name": issued.group.name,
+            "item_name": ctx.entry_name(t.item_code) if t.item_code else None,
+            "priority": t.priority,
+            "waiting_ahead": issued.waiting_ahead,
+            "estimated_wait_min": issued.estimated_wait_min,
+            "issued_at": t.issued_at.astimezone(ctx.calendar.zone).isoformat(),
+            "masked_name": t.masked_name,
+            "qr": f"{self.base_url}/api/v1/tickets/{t.id}",
+            "notice": f"请留意叫号；过号可在{ctx.profile.tickets.no_show_rejoin_minutes}分钟内重新排队",
+        }
+
+    def _not_yet(self, session: Session, device: DeviceProfile, req: Request) -> Result:
+        raise HallError("unavailable", "该功能暂未开放，请到窗口咨询")
+
+    # --- windows ---
+
+    def _window_data(self, session: Session, window_id: str, ticket: Ticket | None) -> dict[str, Any]:
+        state = window_state(session, self.ctx, window_id, self.ctx.now())
+        return {
+            "window": state.model_dump(mode="json", exclude={"ts"}),
+            "ticket": TicketOut.of(ticket, self.ctx).model_dump(mode="json") if ticket else None,
+        }
+
+    def _call_next(self, session: Session, device: DeviceProfile, req: WindowAction) -> Result:
+        ticket = windows.call_next(session, self.ctx, req.window_id)
+        effects = Effects().window(req.window_id)
+        if ticket is not None:
+            effects.calls.append((ticket.id, req.window_id))  # type: ignore[arg-type]
+        return self._window_data(session, req.window_id, ticket), effects
+
+    def _window_action(
+        self, action: str, session: Session, device: DeviceProfile, req: WindowAction
+    ) -> Result:
+        ctx, w = self.ctx, req.window_id
+        effects = Effects().window(w)
+        ticket: Ticket | None = None
+        if action == "recall":
+            ticket = windows.recall(session, ctx, w)
+            effects.calls.append((ticket.id, w))  # type: ignore[arg-type]
+        elif action == "finish":
+            ticket = windows.finish(session, ctx, w, _outcome(req.outcome), req.note)
+        elif action == "transfer":
+            ticket = windows.transfer(session, ctx, w, req.to_group, req.to_window)
+            if req.to_window:
+                effects.window(req.to_window)
+        elif action == "suspend":
+            ticket = windows.suspend(session, ctx, w, req.reason)
+        elif action == "resume_ticket":
+            if req.ticket_id is None:
+                raise HallError("invalid", "请指定要恢复办理的号码（ticket_id）")
+            ticket = windows.resume(session, ctx, w, req.ticket_id)
+        elif action == "pause":
+            windows.set_status(session, ctx, w, WindowStatus.paused, req.reason)
+        elif action == "resume":
+            windows.set_status(session, ctx, w, WindowStatus.open)
+        else:  # no_show, start
+            ticket = getattr(windows, action)(session, ctx, w)
+        session.flush()
+        return self._window_data(session, w, ticket), effects
+
+
+def _outcome(value: str | None) -> Outcome:
+    try:
+        return Outcome(value or "")
+    except ValueError:
+        choices = "、".join(o.value for o in Outcome if o is not Outcome.transferred)
+        raise HallError("invalid", f"办结结果须为：{choices}") from None

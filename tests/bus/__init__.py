@@ -1,0 +1,1 @@
+"""Hall bus tests against a real Mosquitto."""

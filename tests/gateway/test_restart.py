@@ -1,0 +1,50 @@
+"""Mosquitto stopped and restarted mid-run: no call and no print job is lost (persistent sessions, QoS 1)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from broker.messages import Reply
+from tests.gateway.conftest import Bus
+from tests.gateway.test_gateway import ticket_request
+from tests.integration.helpers import id_number
+
+
+def test_broker_restart_loses_no_call_and_no_print_job(bus: Bus) -> None:
+    # The display and the printer join once (the broker now holds their sessions), then go away.
+    display, _ = bus.device("display-w05", bus.topics.call(), replies=False)
+    printer, _ = bus.device("printer-kiosk-01", bus.topics.device("printer-kiosk-01", "job"), replies=False)
+    display.stop()
+    printer.stop()
+    kiosk, _ = bus.device("kiosk-01")
+    bus.http.post("/api/v1/tickets", json={"group": "police", "identity": {"id_number": id_number(1)}})
+
+    bus.broker.stop()
+    time.sleep(0.3)
+    # While the broker is down: a window calls (REST) and a citizen takes a ticket at the kiosk (bus).
+    assert bus.http.post("/api/v1/windows/w05/call-next").json()["ticket"]["number"] == "A001"
+    replies: list[Reply] = []
+    request = ticket_request("kiosk-01", group="police", identity={"id_number": id_number(2)})
+    waiter = threading.Thread(
+        target=lambda: replies.append(kiosk.request("ticket.issue", request, timeout_s=10))
+    )
+    waiter.start()
+    time.sleep(0.5)
+
+    bus.broker.start()  # same files: the persistence file brings back every session
+    waiter.join(timeout=45)
+    assert replies and replies[0].status == "ok" and replies[0].data is not None
+    bus.gateway.drain()
+    time.sleep(
+        0.5
+    )  # the gateway's queued publishes reach the broker, which holds them for the absent devices
+
+    # Only now do the display and the printer come back: what happened meanwhile must be waiting for them.
+    _, shown = bus.device("display-w05", bus.topics.call(), replies=False)
+    call = shown.wait_for(lambda t, p: p is not None and p["ticket"] == "A001", timeout=20)
+    assert call is not None and call["window_id"] == "w05"
+    _, paper = bus.device("printer-kiosk-01", bus.topics.device("printer-kiosk-01", "job"), replies=False)
+    job_id = replies[0].data["print_job_id"]
+    job = paper.wait_for(lambda t, p: p is not None and p.get("job_id") == job_id, timeout=20)
+    assert job is not None and job["document"]["ticket"] == "A002"

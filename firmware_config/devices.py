@@ -227,7 +227,9 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
     """Bring a raw devices file up to DEVICES_VERSION, one registered migration at a time."""
     version = int(raw.get("version", 1))
     if version > DEVICES_VERSION:
-        raise DeviceProfileError(f"设备配置版本 {version} 比本程序支持的版本 {DEVICES_VERSION} 新，请先升级 hallq")
+        raise DeviceProfileError(
+            f"设备配置版本 {version} 比本程序支持的版本 {DEVICES_VERSION} 新，请先升级 hallq"
+        )
     while version < DEVICES_VERSION:
         if version not in MIGRATIONS:
             raise DeviceProfileError(f"没有从版本 {version} 升级的迁移")
@@ -268,7 +270,8 @@ def load_devices(path: Path, hall: HallProfile | None = None) -> DeviceSet:
             problems.append(f"设备 {label}: 应为一个映射")
             continue
         if entry.get("type") not in BUS_KIND:
-            problems.append(f"设备 {label}: 字段 type: 未知的设备类型 {entry.get('type')!r}（可选：{', '.join(BUS_KIND)}）")
+            kinds = ", ".join(BUS_KIND)
+            problems.append(f"设备 {label}: 字段 type: 未知的设备类型 {entry.get('type')!r}（可选：{kinds}）")
             continue
         merged = _merge(defaults.get(entry.get("type"), {}), entry)
         try:

@@ -17,7 +17,7 @@ from hallserver.catalog.loader import CatalogError, load_catalog
 from hallserver.catalog.search import CatalogSearch
 from hallserver.services.calendar import HallCalendar, Holidays
 from hallserver.services.context import HallContext, check_catalog_against_hall
-from hallserver.settings import PROJECT_ROOT, Settings
+from hallserver.settings import Settings
 
 app = typer.Typer(help="hallq — 政务服务大厅排队、自助与评价系统", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
@@ -59,9 +59,7 @@ def run(
     try:
         profile = load_hall_profile(settings.hall_dir / "hall.yaml")
         devices = load_devices(settings.hall_dir / "devices.yaml", profile)
-        files = render(
-            profile, devices, settings.secret_dir, PROJECT_ROOT / "var" / "broker", port=settings.broker_port
-        )
+        files = render(profile, devices, settings.secret_dir, settings.broker_dir, port=settings.broker_port)
         broker = BrokerProcess(files).start()
     except (ProfileError, DeviceProfileError, BrokerError, OSError) as exc:
         raise _fail(f"无法启动消息代理：{exc}") from exc

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default=None, description="MQTT broker; unset runs the server without the bus"
     )
     broker_port: int = Field(default=1883, ge=1, le=65535)
+    broker_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "broker", description="Where `hallq run` renders and runs its broker"
+    )
     broker_ca_file: Path | None = Field(
         default=None, description="CA certificate when the broker listens with TLS"
     )

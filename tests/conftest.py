@@ -21,7 +21,7 @@ from hallserver.services.calendar import HOLIDAYS_FILE
 from hallserver.services.context import HallContext, load_context
 from tests.pgserver import TempPostgres
 
-pytest_plugins = ["tests.bus.conftest"]  # the real-broker fixtures, for every test folder
+pytest_plugins = ["tests.bus.fixtures"]  # the real-broker fixtures, for every test folder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO_HALL = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"

@@ -23,7 +23,7 @@ from broker.mosquitto import BrokerError, BrokerFiles, BrokerProcess, free_port,
 from broker.topics import Topics
 from firmware_config.credentials import SERVER_USERNAME
 from firmware_config.devices import ALLOWED_ACTIONS
-from tests.bus.conftest import DEMO_HALL, HallBroker, Probe
+from tests.bus.fixtures import DEMO_HALL, HallBroker, Probe
 
 OK, NO_SUBSCRIBERS, NOT_AUTHORIZED = 0, 16, 135
 ALL_ACTIONS = sorted({a for actions in ALLOWED_ACTIONS.values() for a in actions})

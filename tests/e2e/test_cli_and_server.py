@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -121,6 +122,72 @@ def test_serve_says_when_the_hall_opens(tmp_path: Path) -> None:
     text = "\n".join(output)
     assert "非办公时间，2026-10-08 09:00 开始取号" in text
     assert "HALLQ_CLOCK_START=2026-10-08T09:00:00+08:00" in text
+
+
+def test_run_starts_the_broker_and_the_gateway(tmp_path: Path) -> None:
+    # What `make run` does: migrate, render the hall's broker, serve with the gateway.
+    broker_root = Path(tempfile.mkdtemp(prefix="hallq-run-"))
+    broker_root.chmod(0o755)  # mosquitto drops to its own user
+    port, mqtt_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "HALLQ_DATABASE_URL": f"sqlite:///{tmp_path}/hall.db",
+        "HALLQ_SECRET_DIR": str(tmp_path / "secret"),
+        "HALLQ_BROKER_DIR": str(broker_root / "broker"),
+        "HALLQ_BROKER_PORT": str(mqtt_port),
+        "HALLQ_CLOCK_START": "2026-11-23T09:00:00+08:00",
+    }
+    server = subprocess.Popen(
+        [HALLQ, "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        devices = None
+        for _ in range(150):
+            try:
+                devices = _json(f"http://127.0.0.1:{port}/api/v1/devices")[1]
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert devices is not None and len(devices) == 90
+        password = (tmp_path / "secret" / "broker" / "display-w05.password").read_text()
+        state = subprocess.run(
+            [
+                "mosquitto_sub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(mqtt_port),
+                "-V",
+                "mqttv5",
+                "-u",
+                "display-w05",
+                "-P",
+                password,
+                "-i",
+                "display-w05",
+                "-t",
+                "hall/demo/window/w05/state",
+                "-C",
+                "1",
+                "-W",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        assert state.returncode == 0, state.stderr
+        assert json.loads(state.stdout)["name"] == "5号窗口"
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0]
+        shutil.rmtree(broker_root, ignore_errors=True)
+    assert f"消息代理已启动：mqtt://127.0.0.1:{mqtt_port}" in output
+    assert f"消息总线   mqtt://127.0.0.1:{mqtt_port}" in output
 
 
 def test_clock_start_must_carry_an_offset() -> None:

@@ -23,7 +23,7 @@ from hallserver.app import create_app
 from hallserver.clock import ManualClock
 from hallserver.gateway.gateway import Gateway
 from hallserver.settings import Settings
-from tests.bus.conftest import HallBroker
+from tests.bus.fixtures import HallBroker
 
 HALL = "demo"
 

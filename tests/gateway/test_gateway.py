@@ -285,3 +285,28 @@ def test_actions_of_later_releases_answer_unavailable(bus: Bus) -> None:
     )
     reply = evaluator.request("evaluation.submit", request)
     assert reply.status == "error" and reply.error is not None and reply.error.code == "unavailable"
+
+
+def test_client_retries_on_timeout_and_gets_one_ticket(bus: Bus) -> None:
+    import threading
+
+    kiosk, _ = bus.device("kiosk-01")
+    hold = threading.Event()
+    bus.gateway._work.put(lambda: hold.wait(10))  # the server is busy: the kiosk's first tries time out
+    result = []
+    request = ticket_request("kiosk-01", group="consult")
+    asker = threading.Thread(target=lambda: result.append(kiosk.request("ticket.issue", request, 1.0, 3)))
+    asker.start()
+    deadline = time.time() + 10
+    while bus.gateway._work.qsize() < 3 and time.time() < deadline:  # all three attempts queued at the server
+        time.sleep(0.02)
+    assert bus.gateway._work.qsize() == 3
+    hold.set()
+    asker.join(timeout=10)
+    assert result and result[0].status == "ok" and result[0].data is not None
+    bus.gateway.drain()
+    assert ticket_count(bus) == 1
+    with Session(bus.gateway.engine) as s:
+        from hallserver.models import RequestLog
+
+        assert s.exec(select(func.count()).select_from(RequestLog)).one() == 1

@@ -113,7 +113,9 @@ def test_unknown_default_type_is_an_error(tmp_path: Path, raw: dict[str, Any]) -
 
 def test_unknown_device_type(tmp_path: Path, raw: dict[str, Any]) -> None:
     _entry(raw, "eval-w03")["type"] = "robot"
-    with pytest.raises(DeviceProfileError, match=r"devices\.yaml: 设备 eval-w03: 字段 type: 未知的设备类型 'robot'"):
+    with pytest.raises(
+        DeviceProfileError, match=r"devices\.yaml: 设备 eval-w03: 字段 type: 未知的设备类型 'robot'"
+    ):
         _load(tmp_path, raw)
 
 

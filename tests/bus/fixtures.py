@@ -1,5 +1,5 @@
 """Bus fixtures: a real Mosquitto for the demo hall (plain and TLS) and a blocking MQTT 5 probe client.
-Other test folders: `from tests.bus.conftest import broker, broker_dir, probe, tls_broker  # noqa: F401`."""
+Registered for every test folder by `pytest_plugins` in tests/conftest.py."""
 
 from __future__ import annotations
 

@@ -63,6 +63,7 @@ class BusClient:
         self._availability_topic = availability_topic
         self._availability = availability
         self._handlers: list[tuple[str, Handler]] = []
+        self._on_connected: list[Callable[[], None]] = []
         self._connected = threading.Event()
         self._stopping = False
         self._lock = threading.Lock()
@@ -138,6 +139,8 @@ class BusClient:
         client.publish(self._availability_topic, self._availability("online").to_json(), qos=1, retain=True)
         self._connected.set()
         log.info("bus: connected as %s", self.settings.username)
+        for callback in self._on_connected:
+            callback()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
         self._connected.clear()
@@ -163,6 +166,10 @@ class BusClient:
             props.MessageExpiryInterval = max(1, expiry_s)
         payload = message.to_json() if message is not None else b""
         return self.mqtt.publish(topic, payload, qos=qos, retain=retain, properties=props)
+
+    def when_connected(self, callback: Callable[[], None]) -> None:
+        """Run callback (on the network thread: keep it short) after every connection, first and later."""
+        self._on_connected.append(callback)
 
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         """Call handler(topic, payload) for every message on the filter (kept across reconnects)."""

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-dev postgresql mosquitto mosquitto-clients systemd)
+APT_PACKAGES=(python3 python3-venv python3-dev postgresql mosquitto mosquitto-clients systemd
+              fonts-noto-cjk fonts-wqy-microhei)
 VENV=.venv
 STAMP="$VENV/.setup-stamp"
 
@@ -26,7 +27,7 @@ PYTHON=${PYTHON:-python3}
 # Reinstall only when the dependency list changed.
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  "$VENV/bin/python" -m pip install -q -e ".[dev,kiosk]"
   touch "$STAMP"
 fi
 echo "setup: ready ($("$VENV/bin/python" --version), venv $VENV)"

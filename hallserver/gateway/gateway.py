@@ -96,7 +96,8 @@ class Gateway:
         self.client.subscribe(self.topics.devices("status"), self._on_status)
         self.client.subscribe(self.topics.devices("event"), self._on_event)
         self._work.put(self._housekeeping)
-        self._work.put(self.publish_all)
+        # After every (re)connection: a broker that lost its retained messages is never left stale.
+        self.client.when_connected(lambda: self._work.put(self.publish_all))
         self.client.start()
 
     def stop(self) -> None:

@@ -48,3 +48,18 @@ def test_broker_restart_loses_no_call_and_no_print_job(bus: Bus) -> None:
     job_id = replies[0].data["print_job_id"]
     job = paper.wait_for(lambda t, p: p is not None and p.get("job_id") == job_id, timeout=20)
     assert job is not None and job["document"]["ticket"] == "A002"
+
+
+def test_state_is_republished_to_a_broker_that_lost_everything(bus: Bus) -> None:
+    bus.http.post("/api/v1/windows/w05/pause", json={"reason": "系统维护"})
+    bus.gateway.drain()
+    bus.broker.stop()
+    # A broker that comes back without its persistence file has no retained state at all.
+    assert bus.broker.files.data_dir is not None
+    for stored in bus.broker.files.data_dir.iterdir():
+        stored.unlink()
+    bus.broker.start()
+    assert bus.gateway.client.wait_connected(20)
+    _, display = bus.device("display-w05", bus.topics.window_state("w05"), replies=False)
+    state = display.wait_for(lambda t, p: p is not None, timeout=20)
+    assert state is not None and state["status"] == "paused" and state["status_reason"] == "系统维护"

@@ -29,6 +29,7 @@ from hallserver.db import make_engine, session_scope, upgrade
 from hallserver.services import tickets, windows
 from hallserver.services.calendar import HOLIDAYS_FILE
 from hallserver.services.context import HallContext, load_context
+from hallserver.services.keyring import Keyring
 
 DEMO = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"
 GROUPS = ["police", "social", "property", "business", "livelihood", "yijianshi"]
@@ -93,7 +94,8 @@ def main() -> None:
         upgrade(url)
         engine = make_engine(url)
         clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-        ctx = load_context(DEMO, HOLIDAYS_FILE, clock, b"bench-key-0123456789abcdef012345")
+        keyring = Keyring((("k1", b"bench-data-key-0123456789abcdef0"),))
+        ctx = load_context(DEMO, HOLIDAYS_FILE, clock, b"bench-key-0123456789abcdef012345", keyring)
         with session_scope(engine) as s:
             windows.sync_windows(s, ctx.profile, ctx.now())
         print(f"hallq queue-core benchmark on {engine.dialect.name}, {args.tickets} tickets\n")

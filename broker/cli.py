@@ -17,9 +17,7 @@ from firmware_config.hall import ProfileError, load_hall_profile
 
 broker_app = typer.Typer(help="消息总线 Broker（Mosquitto）：生成配置并运行", no_args_is_help=True)
 
-HallDir = Annotated[
-    Path | None, typer.Option(help="大厅配置目录（hall.yaml + devices.yaml）；默认 HALLQ_HALL_DIR")
-]
+HallDir = Annotated[Path | None, typer.Option(help="大厅配置目录（hall.yaml + devices.yaml）；默认 HALLQ_HALL_DIR")]
 SecretDir = Annotated[Path | None, typer.Option(help="密钥目录（账号密码、TLS 证书）；默认 HALLQ_SECRET_DIR")]
 OutDir = Annotated[Path | None, typer.Option("--out", help="输出目录；默认 var/broker")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="MQTT 端口")]
@@ -98,9 +96,7 @@ def _describe(files: BrokerFiles) -> None:
     typer.echo(f"日志：{files.log}")
     typer.echo(f"MQTT：{files.bind}:{files.port}")
     if files.tls and files.tls_port:
-        typer.echo(
-            f"MQTT over TLS：{files.tls_bind or files.bind}:{files.tls_port}（CA 证书 {files.tls.cafile}）"
-        )
+        typer.echo(f"MQTT over TLS：{files.tls_bind or files.bind}:{files.tls_port}（CA 证书 {files.tls.cafile}）")
 
 
 @broker_app.command("render")

@@ -27,9 +27,7 @@ class AccountMismatch(ValueError):
     """The accounts given do not match the device set."""
 
 
-def password_fields(
-    password: str, salt: bytes | None = None, iterations: int = PBKDF2_ITERATIONS
-) -> dict[str, Any]:
+def password_fields(password: str, salt: bytes | None = None, iterations: int = PBKDF2_ITERATIONS) -> dict[str, Any]:
     """Dynamic-security password fields: PBKDF2-HMAC-SHA512, 12-byte salt, 64-byte digest, base64."""
     salt = salt if salt is not None else secrets.token_bytes(12)
     digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations, 64)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -140,10 +141,12 @@ class WindowAction(Request):
     """window.*: a caller bound to that window acts on it."""
 
     window_id: str = Field(pattern=r"^w[0-9]{2,3}$")
-    outcome: str | None = Field(
-        default=None, description="window.finish: 当场办结/受理/补正/容缺受理/不予受理/咨询等"
-    )
+    outcome: str | None = Field(default=None, description="window.finish: 当场办结/受理/补正/容缺受理/不予受理/咨询等")
     note: str | None = Field(default=None, max_length=200)
+    item_code: str | None = Field(default=None, max_length=64, description="window.finish: the item handled")
+    materials: list[str] = Field(default=[], max_length=50, description="window.finish: 补正 missing / 容缺 owed")
+    deadline: date | None = Field(default=None, description="window.finish: when the materials are due")
+    delivery: str | None = Field(default=None, max_length=8, description="window.finish: 窗口领取/邮寄/…")
     to_group: str | None = Field(default=None, max_length=32, description="window.transfer")
     to_window: str | None = Field(default=None, max_length=8, description="window.transfer")
     reason: str | None = Field(default=None, max_length=100, description="window.pause / window.suspend")

@@ -241,9 +241,7 @@ def _local(bind: str) -> str:
 class BrokerProcess:
     """A mosquitto subprocess on rendered files: start, stop, restart; usable as a context manager."""
 
-    def __init__(
-        self, files: BrokerFiles, startup_timeout: float = 10.0, inherit_output: bool = False
-    ) -> None:
+    def __init__(self, files: BrokerFiles, startup_timeout: float = 10.0, inherit_output: bool = False) -> None:
         self.files = files
         self.startup_timeout = startup_timeout
         self.inherit_output = inherit_output
@@ -290,9 +288,7 @@ class BrokerProcess:
         deadline = time.monotonic() + self.startup_timeout
         while ports:
             if self._proc.poll() is not None:
-                raise BrokerError(
-                    f"mosquitto 启动失败（退出码 {self._proc.returncode}）：\n{self.log_tail()}"
-                )
+                raise BrokerError(f"mosquitto 启动失败（退出码 {self._proc.returncode}）：\n{self.log_tail()}")
             try:
                 socket.create_connection((_local(ports[0][0]), ports[0][1]), timeout=0.5).close()
                 ports.pop(0)
@@ -352,7 +348,5 @@ class BrokerProcess:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()

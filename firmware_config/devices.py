@@ -114,9 +114,7 @@ class PrinterProfile(DeviceBase):
     """ESC/POS thermal printer driven by a printer agent."""
 
     type: Literal["printer"]
-    window: str | None = Field(
-        default=None, pattern=r"^w[0-9]{2,3}$", description="Set for a window's printer"
-    )
+    window: str | None = Field(default=None, pattern=r"^w[0-9]{2,3}$", description="Set for a window's printer")
     paper_width_mm: Literal[58, 80] = 80
     connection: PrinterConnection
     status_poll_s: int = Field(default=10, ge=1, le=300)
@@ -139,12 +137,7 @@ class CallerProfile(DeviceBase):
 
 
 DeviceProfile = Annotated[
-    KioskProfile
-    | WindowDisplayProfile
-    | HallDisplayProfile
-    | PrinterProfile
-    | EvaluatorProfile
-    | CallerProfile,
+    KioskProfile | WindowDisplayProfile | HallDisplayProfile | PrinterProfile | EvaluatorProfile | CallerProfile,
     Field(discriminator="type"),
 ]
 _DEVICE = TypeAdapter(DeviceProfile)
@@ -227,9 +220,7 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
     """Bring a raw devices file up to DEVICES_VERSION, one registered migration at a time."""
     version = int(raw.get("version", 1))
     if version > DEVICES_VERSION:
-        raise DeviceProfileError(
-            f"设备配置版本 {version} 比本程序支持的版本 {DEVICES_VERSION} 新，请先升级 hallq"
-        )
+        raise DeviceProfileError(f"设备配置版本 {version} 比本程序支持的版本 {DEVICES_VERSION} 新，请先升级 hallq")
     while version < DEVICES_VERSION:
         if version not in MIGRATIONS:
             raise DeviceProfileError(f"没有从版本 {version} 升级的迁移")
@@ -242,9 +233,7 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
-        out[key] = (
-            _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        )
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 

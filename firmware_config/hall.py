@@ -8,6 +8,7 @@ from datetime import time
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -120,10 +121,20 @@ class QueueGroup(Strict):
     wait_alert_minutes: int = Field(default=30, ge=1, le=600)
 
 
+class AccessRole(StrEnum):
+    """What a person may do in the staff and manager console."""
+
+    staff = "staff"  # window staff: their own windows only
+    chief = "chief"  # 首席代表: their department's windows and rectifications
+    manager = "manager"  # hall manager: everything but raters' identities
+    admin = "admin"  # accounts and configuration
+
+
 class Staff(Strict):
-    """A window staff member; display name, duties and contact are shown on the window display."""
+    """A staff member; display name, duties and contact are shown on the window display."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,30}$")
+    role: AccessRole = AccessRole.staff
     name: str = Field(min_length=2, max_length=20)
     display_name: str = Field(min_length=1, max_length=20)
     duties: str = Field(min_length=2, max_length=60)
@@ -169,6 +180,28 @@ class TicketRules(Strict):
     appointment_late_minutes: int = Field(default=15, ge=0, le=240)
 
 
+class AppointmentRules(Strict):
+    """Booking (预约) rules; the check-in window itself is in TicketRules (early/late minutes)."""
+
+    slot_minutes: int = Field(default=30, ge=10, le=240)
+    capacity_per_slot: int = Field(default=4, ge=1, le=200, description="Bookings per item per slot")
+    days_ahead: int = Field(default=7, ge=1, le=60, description="How far ahead citizens may book")
+    late_rule: Literal["walk_in", "refuse"] = Field(
+        default="walk_in", description="Late check-in: queue as a walk-in, or refuse and ask to rebook"
+    )
+    no_show_limit: int = Field(default=3, ge=1, le=20, description="No-shows that suspend booking")
+    no_show_window_days: int = Field(default=90, ge=7, le=365)
+    suspension_days: int = Field(default=30, ge=1, le=365)
+
+
+class CaseRules(Strict):
+    """Deadlines for supplements and for rectifying bad reviews (差评整改)."""
+
+    supplement_days: int = Field(default=5, ge=1, le=60, description="补正: working days to bring what is missing")
+    rectification_days: int = Field(default=7, ge=1, le=60, description="Beijing rules: 7 days (003 §38)")
+    rectification_working_days: bool = Field(default=False, description="Count working days instead of days")
+
+
 class AllocationRules(Strict):
     """Parameters of the window allocation policy."""
 
@@ -198,6 +231,8 @@ class HallProfile(Strict):
     staff: tuple[Staff, ...] = Field(min_length=1)
     windows: tuple[Window, ...] = Field(min_length=1)
     tickets: TicketRules = TicketRules()
+    appointments: AppointmentRules = AppointmentRules()
+    cases: CaseRules = CaseRules()
     allocation: AllocationRules = AllocationRules()
 
     @model_validator(mode="after")

@@ -104,9 +104,7 @@ def device_config(hall: HallProfile, device: DeviceProfile, broker: BrokerEndpoi
     }
 
 
-def credentials_env(
-    hall: HallProfile, device: DeviceProfile, account: Account, broker: BrokerEndpoint
-) -> str:
+def credentials_env(hall: HallProfile, device: DeviceProfile, account: Account, broker: BrokerEndpoint) -> str:
     """The EnvironmentFile of a device: broker login and identity."""
     values = {
         "HALLQ_HALL_ID": hall.hall.id,
@@ -302,9 +300,7 @@ def readme(hall: HallProfile, devices: DeviceSet, broker: BrokerEndpoint, user: 
         "    密码保存在服务器的密钥目录中，重新生成不会改变。",
     ]
     if not broker.tls:
-        lines.append(
-            "  · 注意：未启用 TLS。正式运行的大厅必须启用 TLS（hallq provision --tls --ca-file ...）。"
-        )
+        lines.append("  · 注意：未启用 TLS。正式运行的大厅必须启用 TLS（hallq provision --tls --ca-file ...）。")
     lines += ["", "设备清单：", "  编号 | 类型 | 名称 | 位置 | 服务"]
     for d in devices.devices:
         lines.append(f"  {d.id} | {TYPE_NAMES[d.type]} | {d.name} | {d.location} | {unit_name(d.id)}")
@@ -340,9 +336,7 @@ def provision(
             _write(folder / "ca.crt", ca_text, 0o644)
     ids = {d.id for d in devices.devices}
     stale = tuple(
-        sorted(
-            p.name for p in out_dir.iterdir() if p.is_dir() and p.name not in ids and any(p.glob("hallq-*"))
-        )
+        sorted(p.name for p in out_dir.iterdir() if p.is_dir() and p.name not in ids and any(p.glob("hallq-*")))
     )
     _write(out_dir / "README.txt", readme(hall, devices, broker, user), 0o644)
     return ProvisionResult(hall, devices, out_dir, broker, stale)

@@ -17,12 +17,15 @@ from sqlalchemy.exc import OperationalError
 
 from broker.client import BusSettings
 from firmware_config.credentials import server_account
-from firmware_config.devices import load_devices
+from firmware_config.devices import DeviceProfileError, DeviceSet, load_devices
 from firmware_config.provision import BrokerEndpoint, device_config
 from hallserver import __version__
-from hallserver.api import catalog, devices, hall, tickets, windows
+from hallserver.api import auth as auth_routes
+from hallserver.api import cases, catalog, evaluations, hall, tickets, windows
+from hallserver.api import devices as device_routes
 from hallserver.api.deps import Hall
 from hallserver.api.schemas import ErrorEnvelope, ErrorOut
+from hallserver.appointments import api as appointment_routes
 from hallserver.clock import Clock, OffsetClock, SystemClock
 from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.gateway.gateway import Gateway
@@ -31,6 +34,7 @@ from hallserver.services import windows as window_service
 from hallserver.services.context import HallContext, load_context
 from hallserver.services.errors import HallError
 from hallserver.services.identity import load_or_create_key
+from hallserver.services.keyring import Keyring, load_or_create_keyring
 from hallserver.settings import Settings
 
 log = logging.getLogger("hallq.server")
@@ -58,7 +62,12 @@ def build_context(settings: Settings, clock: Clock | None = None) -> HallContext
     )
     if clock is None:
         clock = OffsetClock(settings.clock_start) if settings.clock_start else SystemClock()
-    return load_context(settings.hall_dir, settings.holidays_file, clock, key)
+    keyring = (
+        Keyring.parse(settings.data_keys.get_secret_value())
+        if settings.data_keys
+        else load_or_create_keyring(settings.secret_dir)
+    )
+    return load_context(settings.hall_dir, settings.holidays_file, clock, key, keyring)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -93,23 +102,26 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="政务服务大厅排队叫号核心接口：事项目录与办事指南、办公日历、取号、窗口叫号与分配。",
         lifespan=lifespan,
     )
-    app.state.hall = Hall(ctx, engine, _gateway(settings, ctx, engine))
+    devices_file = settings.hall_dir / "devices.yaml"
+    devices = load_devices(devices_file, ctx.profile) if devices_file.exists() else None
+    app.state.hall = Hall(ctx, engine, _gateway(settings, ctx, engine, devices), devices)
     api = APIRouter(
         prefix="/api/v1",
         responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 422, 503)},
     )
-    for module in (catalog, hall, tickets, windows, devices):
+    for module in (catalog, hall, tickets, windows, cases, evaluations, device_routes, auth_routes, appointment_routes):
         api.include_router(module.router)
     app.include_router(api)
     _install_error_handlers(app)
     return app
 
 
-def _gateway(settings: Settings, ctx: HallContext, engine: Engine) -> Gateway | None:
+def _gateway(settings: Settings, ctx: HallContext, engine: Engine, devices: DeviceSet | None) -> Gateway | None:
     """The bus gateway when a broker is configured; the server also runs without one."""
     if settings.broker_host is None:
         return None
-    devices = load_devices(settings.hall_dir / "devices.yaml", ctx.profile)
+    if devices is None:
+        raise DeviceProfileError(f"{settings.hall_dir / 'devices.yaml'}: 启用消息总线需要设备配置")
     account = server_account(settings.secret_dir)
     bus = BusSettings(
         hall=ctx.profile.hall.id,
@@ -121,12 +133,8 @@ def _gateway(settings: Settings, ctx: HallContext, engine: Engine) -> Gateway | 
         ca_file=settings.broker_ca_file,
         timezone=ctx.profile.hours.timezone,
     )
-    endpoint = BrokerEndpoint(
-        settings.broker_host, settings.broker_port, tls=settings.broker_ca_file is not None
-    )
-    return Gateway(
-        ctx, engine, devices, bus, settings.base_url, lambda d: device_config(ctx.profile, d, endpoint)
-    )
+    endpoint = BrokerEndpoint(settings.broker_host, settings.broker_port, tls=settings.broker_ca_file is not None)
+    return Gateway(ctx, engine, devices, bus, settings.base_url, lambda d: device_config(ctx.profile, d, endpoint))
 
 
 def _error(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> JSONResponse:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from broker.cli import broker_app
 from firmware_config.cli import provision_command
@@ -27,13 +29,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(hall_app, name="hall")
 bus_app = typer.Typer(help="The hall bus contract (MQTT)", no_args_is_help=True)
+user_app = typer.Typer(help="Staff passwords and device tokens (账号)", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+keys_app = typer.Typer(help="Keys that encrypt personal data (密钥轮换)", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 app.add_typer(bus_app, name="bus")
 app.command("provision")(provision_command)
 app.add_typer(broker_app, name="broker", help="The hall's Mosquitto broker (生成配置、启动)")
 
-HallDir = Annotated[
-    Path | None, typer.Option(help="Hall folder (hall.yaml + catalog/); default HALLQ_HALL_DIR")
-]
+HallDir = Annotated[Path | None, typer.Option(help="Hall folder (hall.yaml + catalog/); default HALLQ_HALL_DIR")]
 
 
 def _settings() -> Settings:
@@ -65,9 +69,7 @@ def run(
         raise _fail(f"无法启动消息代理：{exc}") from exc
     typer.echo(f"消息代理已启动：mqtt://{broker.host}:{broker.port}（账号与权限由大厅配置生成）")
     try:
-        _serve(
-            settings.model_copy(update={"broker_host": broker.host, "broker_port": broker.port}), host, port
-        )
+        _serve(settings.model_copy(update={"broker_host": broker.host, "broker_port": broker.port}), host, port)
     finally:
         broker.stop()
 
@@ -86,9 +88,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     from hallserver.app import NotMigrated, create_app
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bind_host, bind_port = host or settings.host, port or settings.port
     settings = settings.model_copy(update={"host": bind_host, "port": bind_port})
     try:
@@ -163,9 +163,7 @@ def catalog_check(hall_dir: HallDir = None) -> None:
         cat = load_catalog(directory)
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(
-        f"事项目录校验通过：{len(cat.domains)} 个领域，{len(cat.items)} 个事项，{len(cat.bundles)} 个一件事"
-    )
+    typer.echo(f"事项目录校验通过：{len(cat.domains)} 个领域，{len(cat.items)} 个事项，{len(cat.bundles)} 个一件事")
     for code, domain in cat.domains.items():
         n = sum(1 for c, d in cat.domain_of.items() if d == code)
         typer.echo(f"  {domain.name}（{code}）：{n}")
@@ -206,11 +204,77 @@ def hall_check(hall_dir: HallDir = None) -> None:
     for year in (date.today().year, date.today().year + 1):
         status = cal.covers(year)
         if status is None:
-            typer.secho(
-                f"警告：{year} 年节假日数据缺失，请更新 {settings.holidays_file}", fg=typer.colors.YELLOW
-            )
+            typer.secho(f"警告：{year} 年节假日数据缺失，请更新 {settings.holidays_file}", fg=typer.colors.YELLOW)
         elif status == "provisional":
             typer.secho(f"提示：{year} 年节假日为推算数据，国务院通知发布后请更新", fg=typer.colors.YELLOW)
+
+
+def _with_hall(job: Callable[[Session, HallContext], str]) -> None:
+    """Run a job against the configured hall and database, print its message."""
+    from hallserver.app import NotMigrated, build_context, check_migrated
+    from hallserver.db import make_engine, session_scope
+    from hallserver.services.errors import HallError
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        check_migrated(engine, settings.database_url)
+        ctx = build_context(settings)
+        with session_scope(engine) as session:
+            message = job(session, ctx)
+    except (NotMigrated, HallError, ProfileError, DeviceProfileError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    typer.echo(message)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: str,
+    password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a staff member's password (the username is the staff id in hall.yaml)."""
+    from hallserver.services import auth
+
+    def job(session: Session, ctx: HallContext) -> str:
+        auth.set_password(session, ctx, username, password)
+        return f"已设置 {ctx.profile.staff_member(username).display_name}（{username}）的密码"
+
+    _with_hall(job)
+
+
+@user_app.command("device-token")
+def user_device_token(device: str) -> None:
+    """Issue a REST token for a device of devices.yaml (printed once; only its hash is stored)."""
+    from hallserver.services import auth
+
+    def job(session: Session, ctx: HallContext) -> str:
+        devices = load_devices(_settings().hall_dir / "devices.yaml", ctx.profile)
+        return auth.device_token(session, ctx, devices, device)
+
+    _with_hall(job)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Put a new data key in front of the keyring (old keys still decrypt), then re-encrypt every identity."""
+    from hallserver.services import keyring, people
+
+    settings = _settings()
+    if settings.data_keys:
+        raise _fail("数据密钥来自环境变量 HALLQ_DATA_KEYS：请在那里轮换（新密钥放在最前）后运行 hallq keys reencrypt")
+    ring = keyring.rotated(keyring.load_or_create_keyring(settings.secret_dir))
+    keyring.save_keyring(settings.secret_dir, ring)
+    _with_hall(lambda s, ctx: f"新密钥 {ring.current} 已启用，已重新加密 {people.reencrypt_all(s, ctx)} 条身份信息")
+
+
+@keys_app.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Re-encrypt every stored identity with the current data key."""
+    from hallserver.services import people
+
+    _with_hall(lambda s, ctx: f"已用当前密钥重新加密 {people.reencrypt_all(s, ctx)} 条身份信息")
 
 
 @bus_app.command("schema")

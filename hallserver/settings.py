@@ -28,24 +28,22 @@ class Settings(BaseSettings):
     identity_key: SecretStr | None = Field(
         default=None, description="Key for identity hashes; generated into secret_dir when unset"
     )
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys encrypting personal data, `id:base64` newest first; else var/secret/data.keys",
+    )
     secret_dir: Path = PROJECT_ROOT / "var" / "secret"
     clock_start: datetime | None = Field(
         default=None,
         description="Run the hall clock from this instant (RFC 3339 with offset): demos and training only",
     )
-    broker_host: str | None = Field(
-        default=None, description="MQTT broker; unset runs the server without the bus"
-    )
+    broker_host: str | None = Field(default=None, description="MQTT broker; unset runs the server without the bus")
     broker_port: int = Field(default=1883, ge=1, le=65535)
     broker_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "broker", description="Where `hallq run` renders and runs its broker"
     )
-    broker_ca_file: Path | None = Field(
-        default=None, description="CA certificate when the broker listens with TLS"
-    )
-    public_url: str | None = Field(
-        default=None, description="How devices reach this server; default from host/port"
-    )
+    broker_ca_file: Path | None = Field(default=None, description="CA certificate when the broker listens with TLS")
+    public_url: str | None = Field(default=None, description="How devices reach this server; default from host/port")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")

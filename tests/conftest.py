@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from hallserver.db import make_engine, session_scope, upgrade
 from hallserver.services import windows
 from hallserver.services.calendar import HOLIDAYS_FILE
 from hallserver.services.context import HallContext, load_context
+from hallserver.services.keyring import Keyring
 from tests.pgserver import TempPostgres
 
 pytest_plugins = ["tests.bus.fixtures"]  # the real-broker fixtures, for every test folder
@@ -26,6 +28,7 @@ pytest_plugins = ["tests.bus.fixtures"]  # the real-broker fixtures, for every t
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO_HALL = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"
 TEST_KEY = b"hallq-test-identity-key-32-bytes!"
+TEST_KEYRING = Keyring((("k1", b"hallq-test-data-key-32-bytes-abc"),))
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -43,7 +46,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def ctx(clock: ManualClock) -> HallContext:
     """The demo hall on the manual clock."""
-    return load_context(DEMO_HALL, HOLIDAYS_FILE, clock, TEST_KEY)
+    return load_context(DEMO_HALL, HOLIDAYS_FILE, clock, TEST_KEY, TEST_KEYRING)
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +116,18 @@ def engine(database_url: str, ctx: HallContext) -> Iterator[Engine]:
         windows.sync_windows(s, ctx.profile, ctx.now())
     yield eng
     eng.dispose()
+
+
+TEST_PASSWORD = "Hallq-test-2026"
+
+
+def login(client: Any, username: str) -> dict[str, str]:
+    """Give a staff member a password through the real service, log in over HTTP, return the header."""
+    from hallserver.services import auth
+
+    hall = client.app.state.hall
+    with session_scope(hall.engine) as s:
+        auth.set_password(s, hall.ctx, username, TEST_PASSWORD)
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": TEST_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

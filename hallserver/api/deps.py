@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from firmware_config.devices import DeviceSet
 from hallserver.db import session_scope
-from hallserver.gateway.effects import Effects
-from hallserver.gateway.gateway import Gateway
+from hallserver.services import auth
+from hallserver.services.auth import Principal, Unauthorized
 from hallserver.services.context import HallContext
+
+if TYPE_CHECKING:  # the gateway imports the API's schemas: only types are needed here
+    from hallserver.gateway.effects import Effects
+    from hallserver.gateway.gateway import Gateway
 
 
 @dataclass
@@ -23,6 +29,7 @@ class Hall:
     ctx: HallContext
     engine: Engine
     gateway: Gateway | None = None
+    devices: DeviceSet | None = None
 
     def notify(self, effects: Effects) -> None:
         """Tell the bus what an action changed (nothing without a broker)."""
@@ -41,3 +48,14 @@ def _hall(request: Request) -> Hall:
 
 
 HallDep = Annotated[Hall, Depends(_hall)]
+bearer = HTTPBearer(auto_error=False, description="登录令牌（/api/v1/auth/login）或设备令牌")
+
+
+def _principal(hall: HallDep, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized()
+    with hall.tx() as s:
+        return auth.authenticate(s, hall.ctx, hall.devices, credentials.credentials)
+
+
+Auth = Annotated[Principal, Depends(_principal)]

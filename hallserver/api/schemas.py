@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hallserver.models import Outcome, Priority, Ticket, WindowStatus
 from hallserver.services.context import HallContext
 from hallserver.services.lifecycle import STATE_LABELS
+from hallserver.services.visits import FinishDetails
 from hallserver.services.windows import WindowView
 
 
@@ -103,10 +104,19 @@ class ActionOut(BaseModel):
 
 
 class FinishIn(Body):
-    """Finish the current visit."""
+    """Finish the current visit: 补正 lists every missing material, 容缺受理 what is owed, 不予受理 why."""
 
     outcome: Outcome
     note: str | None = Field(default=None, max_length=200)
+    item_code: str | None = Field(default=None, max_length=64, description="The item handled, if not on the ticket")
+    materials: list[str] = Field(default=[], max_length=50)
+    deadline: date | None = None
+    reason: str | None = Field(default=None, max_length=200)
+    delivery: str | None = Field(default=None, max_length=8)
+
+    def details(self) -> FinishDetails:
+        """As the service takes them."""
+        return FinishDetails(tuple(self.materials), self.deadline, self.reason, self.delivery, self.item_code)
 
 
 class TransferIn(Body):

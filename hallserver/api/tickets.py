@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlmodel import select
 
-from hallserver.api.deps import HallDep
+from hallserver.api.deps import Auth, HallDep
 from hallserver.api.schemas import IssueIn, IssueOut, ReasonIn, TicketOut
 from hallserver.gateway.effects import Effects
 from hallserver.models import Ticket
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/tickets", tags=["取号 tickets"])
 
 
 @router.post("", status_code=201, summary="取号（实名或咨询类免实名）")
-def issue(body: IssueIn, hall: HallDep) -> IssueOut:
+def issue(body: IssueIn, hall: HallDep, principal: Auth) -> IssueOut:
     """Issue a ticket for an item or a group."""
     ident = body.identity
     req = tickets.IssueRequest(
@@ -46,9 +46,7 @@ def issue(body: IssueIn, hall: HallDep) -> IssueOut:
 def by_number(hall: HallDep, number: str = Query(pattern=r"^[A-Z]{1,2}[0-9]{3}$")) -> TicketOut:
     """Today's ticket with this number."""
     with hall.tx() as s:
-        ticket = s.exec(
-            select(Ticket).where(Ticket.number == number, Ticket.service_date == hall.ctx.today())
-        ).first()
+        ticket = s.exec(select(Ticket).where(Ticket.number == number, Ticket.service_date == hall.ctx.today())).first()
         if ticket is None:
             raise NotFound(f"今日没有{number}号", number=number)
         return TicketOut.of(ticket, hall.ctx)
@@ -62,7 +60,7 @@ def get(ticket_id: int, hall: HallDep) -> TicketOut:
 
 
 @router.post("/{ticket_id}/cancel", summary="取消号码")
-def cancel(ticket_id: int, hall: HallDep, body: ReasonIn | None = None) -> TicketOut:
+def cancel(ticket_id: int, hall: HallDep, principal: Auth, body: ReasonIn | None = None) -> TicketOut:
     """The citizen gives the ticket up."""
     with hall.tx() as s:
         ticket = tickets.cancel_ticket(s, hall.ctx, ticket_id, body.reason if body else None)
@@ -72,7 +70,7 @@ def cancel(ticket_id: int, hall: HallDep, body: ReasonIn | None = None) -> Ticke
 
 
 @router.post("/{ticket_id}/rejoin", summary="过号后重新排队")
-def rejoin(ticket_id: int, hall: HallDep) -> TicketOut:
+def rejoin(ticket_id: int, hall: HallDep, principal: Auth) -> TicketOut:
     """A no-show rejoins within the allowed time."""
     with hall.tx() as s:
         out = TicketOut.of(tickets.rejoin_ticket(s, hall.ctx, ticket_id), hall.ctx)

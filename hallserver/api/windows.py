@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fastapi import APIRouter
 from sqlmodel import Session
 
-from hallserver.api.deps import Hall, HallDep
+from hallserver.api.deps import Auth, Hall, HallDep
 from hallserver.api.schemas import (
     ActionOut,
     CallOut,
@@ -22,7 +22,7 @@ from hallserver.api.schemas import (
 )
 from hallserver.gateway.effects import Effects
 from hallserver.models import Ticket, WindowStatus
-from hallserver.services import windows
+from hallserver.services import visits, windows
 from hallserver.services.context import HallContext
 from hallserver.services.windows import WindowView
 
@@ -39,6 +39,7 @@ def _act(
     action: Callable[[Session, HallContext], Ticket],
     recall: bool = False,
     also: str | None = None,
+    prompt: bool = False,
 ) -> ActionOut:
     """Run a window action in one transaction, then tell the bus what changed (a recall is announced;
     `also` is another window that changed, e.g. a transfer's target)."""
@@ -46,7 +47,10 @@ def _act(
         ticket = action(s, hall.ctx)
         s.flush()
         out = ActionOut(window=_window(hall, s, window_id), ticket=TicketOut.of(ticket, hall.ctx))
+        visit = visits.last_visit(s, ticket.id) if prompt and ticket.id is not None else None
     effects = Effects().window(window_id)
+    if visit is not None and visit.id is not None:
+        effects.prompts.append(visit.id)  # the window's evaluator asks for a rating
     if also:
         effects.window(also)
     if recall:
@@ -75,15 +79,14 @@ def get_window(window_id: str, hall: HallDep) -> WindowView:
 
 
 @router.post("/{window_id}/call-next", summary="叫号：按分配策略呼叫下一位")
-def call_next(window_id: str, hall: HallDep) -> CallOut:
+def call_next(window_id: str, principal: Auth, hall: HallDep) -> CallOut:
     """Call the next ticket; `ticket` is null when nobody is waiting for this window."""
+    principal.require_window(window_id)
     with hall.tx() as s:
         ticket = windows.call_next(s, hall.ctx, window_id)
         window = _window(hall, s, window_id)
         message = f"请{ticket.number}号到{window.name}办理" if ticket else "当前没有等候的群众"
-        out = CallOut(
-            window=window, ticket=TicketOut.of(ticket, hall.ctx) if ticket else None, message=message
-        )
+        out = CallOut(window=window, ticket=TicketOut.of(ticket, hall.ctx) if ticket else None, message=message)
     effects = Effects().window(window_id)
     if out.ticket is not None:
         effects.calls.append((out.ticket.id, window_id))
@@ -92,32 +95,42 @@ def call_next(window_id: str, hall: HallDep) -> CallOut:
 
 
 @router.post("/{window_id}/recall", summary="重呼当前号码")
-def recall(window_id: str, hall: HallDep) -> ActionOut:
+def recall(window_id: str, principal: Auth, hall: HallDep) -> ActionOut:
     """Call the current ticket again."""
+    principal.require_window(window_id)
     return _act(hall, window_id, lambda s, c: windows.recall(s, c, window_id), recall=True)
 
 
 @router.post("/{window_id}/no-show", summary="过号")
-def no_show(window_id: str, hall: HallDep) -> ActionOut:
+def no_show(window_id: str, principal: Auth, hall: HallDep) -> ActionOut:
     """The called citizen did not come."""
+    principal.require_window(window_id)
     return _act(hall, window_id, lambda s, c: windows.no_show(s, c, window_id))
 
 
 @router.post("/{window_id}/start", summary="开始办理")
-def start(window_id: str, hall: HallDep) -> ActionOut:
+def start(window_id: str, principal: Auth, hall: HallDep) -> ActionOut:
     """Service starts."""
+    principal.require_window(window_id)
     return _act(hall, window_id, lambda s, c: windows.start(s, c, window_id))
 
 
 @router.post("/{window_id}/finish", summary="办结（当场办结/受理/补正/容缺受理/不予受理/咨询）")
-def finish(window_id: str, body: FinishIn, hall: HallDep) -> ActionOut:
+def finish(window_id: str, principal: Auth, body: FinishIn, hall: HallDep) -> ActionOut:
     """End the visit with its outcome."""
-    return _act(hall, window_id, lambda s, c: windows.finish(s, c, window_id, body.outcome, body.note))
+    principal.require_window(window_id)
+    return _act(
+        hall,
+        window_id,
+        lambda s, c: windows.finish(s, c, window_id, body.outcome, body.note, body.details()),
+        prompt=True,
+    )
 
 
 @router.post("/{window_id}/transfer", summary="转办到其他队列或窗口（保留排队位置）")
-def transfer(window_id: str, body: TransferIn, hall: HallDep) -> ActionOut:
+def transfer(window_id: str, principal: Auth, body: TransferIn, hall: HallDep) -> ActionOut:
     """Send the current ticket elsewhere."""
+    principal.require_window(window_id)
     return _act(
         hall,
         window_id,
@@ -127,46 +140,53 @@ def transfer(window_id: str, body: TransferIn, hall: HallDep) -> ActionOut:
 
 
 @router.post("/{window_id}/suspend", summary="挂起当前业务")
-def suspend(window_id: str, hall: HallDep, body: ReasonIn | None = None) -> ActionOut:
+def suspend(window_id: str, principal: Auth, hall: HallDep, body: ReasonIn | None = None) -> ActionOut:
     """Put the current visit on hold."""
+    principal.require_window(window_id)
     return _act(hall, window_id, lambda s, c: windows.suspend(s, c, window_id, body.reason if body else None))
 
 
 @router.post("/{window_id}/resume-ticket", summary="恢复办理挂起的号码")
-def resume_ticket(window_id: str, body: ResumeTicketIn, hall: HallDep) -> ActionOut:
+def resume_ticket(window_id: str, principal: Auth, body: ResumeTicketIn, hall: HallDep) -> ActionOut:
     """Take a suspended visit up again."""
+    principal.require_window(window_id)
     return _act(hall, window_id, lambda s, c: windows.resume(s, c, window_id, body.ticket_id))
 
 
 @router.post("/{window_id}/pause", summary="暂停服务")
-def pause(window_id: str, hall: HallDep, body: ReasonIn | None = None) -> WindowView:
+def pause(window_id: str, principal: Auth, hall: HallDep, body: ReasonIn | None = None) -> WindowView:
     """Stop taking calls for a while."""
+    principal.require_window(window_id)
     return _status(hall, window_id, WindowStatus.paused, body.reason if body else None)
 
 
 @router.post("/{window_id}/resume", summary="恢复服务")
-def resume(window_id: str, hall: HallDep) -> WindowView:
+def resume(window_id: str, principal: Auth, hall: HallDep) -> WindowView:
     """Take calls again."""
+    principal.require_window(window_id)
     return _status(hall, window_id, WindowStatus.open, None)
 
 
 @router.put("/{window_id}/status", summary="管理员：开启/暂停/关闭窗口")
-def set_status(window_id: str, body: StatusIn, hall: HallDep) -> WindowView:
+def set_status(window_id: str, principal: Auth, body: StatusIn, hall: HallDep) -> WindowView:
     """A manager sets the window's status."""
+    principal.require("manager", "admin")
     return _status(hall, window_id, body.status, body.reason)
 
 
 @router.put("/{window_id}/groups", summary="管理员：调整窗口办理的队列（实时生效）")
-def set_groups(window_id: str, body: GroupsIn, hall: HallDep) -> WindowView:
+def set_groups(window_id: str, principal: Auth, body: GroupsIn, hall: HallDep) -> WindowView:
     """A manager reallocates the window; the next call obeys."""
+    principal.require("manager", "admin")
     with hall.tx() as s:
         view = windows.set_groups(s, hall.ctx, window_id, body.groups)
     return _changed(hall, view)
 
 
 @router.put("/{window_id}/staff", summary="管理员：切换A角/B角")
-def set_staff(window_id: str, body: StaffIn, hall: HallDep) -> WindowView:
+def set_staff(window_id: str, principal: Auth, body: StaffIn, hall: HallDep) -> WindowView:
     """Swap the A and B holder."""
+    principal.require("manager", "admin")
     with hall.tx() as s:
         view = windows.set_staff_role(s, hall.ctx, window_id, body.role)
     return _changed(hall, view)

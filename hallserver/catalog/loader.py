@@ -40,18 +40,12 @@ class Catalog:
                 {
                     **d.model_dump(mode="json"),
                     "items": [c for c, dom in self.domain_of.items() if dom == d.code and c in self.items],
-                    "bundles": [
-                        c for c, dom in self.domain_of.items() if dom == d.code and c in self.bundles
-                    ],
+                    "bundles": [c for c, dom in self.domain_of.items() if dom == d.code and c in self.bundles],
                 }
                 for d in self.domains.values()
             ],
-            "items": [
-                {**i.model_dump(mode="json"), "domain": self.domain_of[i.code]} for i in self.items.values()
-            ],
-            "bundles": [
-                {**b.model_dump(mode="json"), "domain": self.domain_of[b.code]} for b in self.bundles.values()
-            ],
+            "items": [{**i.model_dump(mode="json"), "domain": self.domain_of[i.code]} for i in self.items.values()],
+            "bundles": [{**b.model_dump(mode="json"), "domain": self.domain_of[b.code]} for b in self.bundles.values()],
         }
 
     @cached_property
@@ -97,11 +91,7 @@ def _parse_file(path: Path, problems: list[str]) -> CatalogFile | None:
 def _raw_codes(path: Path) -> set[str]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return {
-            str(entry["code"])
-            for entry in raw.get("items", [])
-            if isinstance(entry, dict) and "code" in entry
-        }
+        return {str(entry["code"]) for entry in raw.get("items", []) if isinstance(entry, dict) and "code" in entry}
     except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
         return set()
 
@@ -117,9 +107,7 @@ def _describe(raw: Any, err: Any) -> str:
         loc = loc[2:]
         if len(loc) >= 2 and loc[0] == "materials" and isinstance(loc[1], int):
             materials = entry.get("materials") or []
-            material = (
-                materials[loc[1]] if loc[1] < len(materials) and isinstance(materials[loc[1]], dict) else {}
-            )
+            material = materials[loc[1]] if loc[1] < len(materials) and isinstance(materials[loc[1]], dict) else {}
             where += f"材料“{material.get('name', f'#{loc[1] + 1}')}” "
     fieldname = ".".join(str(p) for p in loc) or "(整条)"
     message = str(err["msg"]).removeprefix("Value error, ")

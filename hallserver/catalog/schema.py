@@ -117,9 +117,7 @@ class Material(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Material:
         if self.data_shared and self.required:
-            raise ValueError(
-                f"材料“{self.name}”可通过数据共享获取，不得要求申请人提交（required 应为 false）"
-            )
+            raise ValueError(f"材料“{self.name}”可通过数据共享获取，不得要求申请人提交（required 应为 false）")
         if self.rongque and not self.required:
             raise ValueError(f"材料“{self.name}”并非必需，不能标记为容缺")
         return self

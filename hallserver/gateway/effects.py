@@ -24,6 +24,8 @@ class Effects:
     queue: bool = False
     calls: list[tuple[int, str]] = field(default_factory=list)  # (ticket id, window id)
     prints: list[PrintOrder] = field(default_factory=list)
+    prompts: list[int] = field(default_factory=list)  # visits whose window's evaluator should ask for a rating
+    answered: list[str] = field(default_factory=list)  # windows whose evaluator prompt is answered: clear it
 
     def window(self, window_id: str, queue: bool = True) -> Effects:
         """Mark a window (and by default the queue) as changed."""
@@ -34,4 +36,4 @@ class Effects:
     @property
     def empty(self) -> bool:
         """True when nothing needs publishing."""
-        return not (self.windows or self.queue or self.calls or self.prints)
+        return not (self.windows or self.queue or self.calls or self.prints or self.prompts or self.answered)

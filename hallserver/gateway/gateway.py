@@ -24,6 +24,7 @@ from broker.messages import (
     DeviceConfig,
     DeviceStatus,
     ErrorBody,
+    EvaluatorPrompt,
     Message,
     PrintJob,
     RecentCalls,
@@ -32,13 +33,13 @@ from broker.messages import (
     request_model,
 )
 from broker.topics import Topics
-from firmware_config.devices import DeviceSet
+from firmware_config.devices import DeviceSet, bound_window
 from hallserver import __version__
 from hallserver.db import session_scope
 from hallserver.gateway import state
 from hallserver.gateway.effects import Effects
 from hallserver.gateway.handlers import Handlers
-from hallserver.models import RequestLog
+from hallserver.models import RequestLog, Visit
 from hallserver.services.context import HallContext
 from hallserver.services.errors import HallError
 
@@ -143,9 +144,7 @@ class Gateway:
 
     def _publish_recent(self, s: Session) -> None:
         calls = state.recent_calls(s, self.ctx, RECENT_CALLS)
-        self.client.publish(
-            self.topics.calls_recent(), RecentCalls(ts=self.ctx.now(), calls=calls), retain=True
-        )
+        self.client.publish(self.topics.calls_recent(), RecentCalls(ts=self.ctx.now(), calls=calls), retain=True)
 
     def _apply(self, effects: Effects) -> None:
         ts = self.ctx.now()
@@ -157,15 +156,18 @@ class Gateway:
                     retain=True,
                 )
             if effects.queue:
-                self.client.publish(
-                    self.topics.queue_state(), state.queue_state(s, self.ctx, ts), retain=True
-                )
+                self.client.publish(self.topics.queue_state(), state.queue_state(s, self.ctx, ts), retain=True)
             for ticket_id, _window in effects.calls:
                 call = state.latest_call(s, self.ctx, ticket_id)
                 if call is not None:
                     self.client.publish(self.topics.call(), call)
             if effects.calls:
                 self._publish_recent(s)
+            for visit_id in effects.prompts:
+                self._prompt(s, visit_id)
+        for window_id in effects.answered:  # an empty retained message clears the prompt
+            for device_id in self._evaluators(window_id):
+                self.client.publish(self.topics.device(device_id, "prompt"), None, retain=True)
         for order in effects.prints:
             job = PrintJob(
                 ts=ts,
@@ -177,6 +179,26 @@ class Gateway:
             self.client.publish(
                 self.topics.device(order.printer, "job"), job, expiry_s=int(PRINT_JOB_TTL.total_seconds())
             )
+
+    def _evaluators(self, window_id: str) -> list[str]:
+        return [d.id for d in self.devices.devices if d.type == "evaluator" and bound_window(d) == window_id]
+
+    def _prompt(self, s: Session, visit_id: int) -> None:
+        """Ask the window's evaluator to rate the visit that just ended (retained until answered)."""
+        visit = s.get(Visit, visit_id)
+        if visit is None:
+            return
+        staff = self.ctx.profile.staff_member(visit.staff_id).display_name if visit.staff_id else None
+        prompt = EvaluatorPrompt(
+            ts=self.ctx.now(),
+            visit_id=visit_id,
+            ticket=visit.ticket_number,
+            window_id=visit.window_id,
+            item_name=self.ctx.entry_name(visit.item_code) if visit.item_code else None,
+            staff_display_name=staff,
+        )
+        for device_id in self._evaluators(visit.window_id):
+            self.client.publish(self.topics.device(device_id, "prompt"), prompt, retain=True)
 
     def _housekeeping(self) -> None:
         cutoff = self.ctx.now() - timedelta(days=REQUEST_LOG_DAYS)
@@ -215,9 +237,7 @@ class Gateway:
         self._reply(device_id, reply)
         self._apply(effects)
 
-    def _answer(
-        self, action: str, device_id: str, request_id: str, raw: dict[str, Any]
-    ) -> tuple[Reply, Effects]:
+    def _answer(self, action: str, device_id: str, request_id: str, raw: dict[str, Any]) -> tuple[Reply, Effects]:
         device = self.devices.get(device_id)
         now = self.ctx.now()
         model = request_model(action)
@@ -258,9 +278,7 @@ class Gateway:
             row = s.get(RequestLog, request_id)
             return Reply.model_validate_json(row.reply) if row else None
 
-    def _store_refusal(
-        self, request_id: str, device_id: str, action: str, now: datetime, reply: Reply
-    ) -> None:
+    def _store_refusal(self, request_id: str, device_id: str, action: str, now: datetime, reply: Reply) -> None:
         try:
             with session_scope(self.engine) as s:
                 s.add(_log_row(request_id, device_id, action, now, reply))

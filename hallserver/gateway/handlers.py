@@ -10,19 +10,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from broker.messages import (
-    Request,
-    TicketIssue,
-    WindowAction,
-)
+from broker.messages import AppointmentCheckin, EvaluationSubmit, ProgressQuery, Request, TicketIssue, WindowAction
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceProfile, DeviceSet, bound_window
 from hallserver.api.schemas import TicketOut
+from hallserver.appointments import service as appointments
+from hallserver.appointments.api import CheckinOut
 from hallserver.gateway.effects import Effects, PrintOrder
 from hallserver.gateway.state import window_state
 from hallserver.models import Outcome, Priority, Ticket, WindowStatus
-from hallserver.services import tickets, windows
+from hallserver.services import evaluations, tickets, visits, windows
 from hallserver.services.context import HallContext
 from hallserver.services.errors import HallError
+from hallserver.services.visits import FinishDetails
 
 Result = tuple[dict[str, Any], Effects]
 
@@ -66,9 +65,9 @@ class Handlers:
         }
         return {
             "ticket.issue": self._issue,
-            "appointment.checkin": self._not_yet,
-            "progress.query": self._not_yet,
-            "evaluation.submit": self._not_yet,
+            "appointment.checkin": self._checkin,
+            "progress.query": self._progress,
+            "evaluation.submit": self._evaluate,
             "window.call_next": self._call_next,
             **window_actions,
         }
@@ -116,11 +115,7 @@ class Handlers:
             return device.printer
         window = bound_window(device)
         return next(
-            (
-                d.id
-                for d in self.devices.devices
-                if d.type == "printer" and bound_window(d) == window and window
-            ),
+            (d.id for d in self.devices.devices if d.type == "printer" and bound_window(d) == window and window),
             None,
         )
 
@@ -140,8 +135,57 @@ class Handlers:
             "notice": f"请留意叫号；过号可在{ctx.profile.tickets.no_show_rejoin_minutes}分钟内重新排队",
         }
 
-    def _not_yet(self, session: Session, device: DeviceProfile, req: Request) -> Result:
-        raise HallError("unavailable", "该功能暂未开放，请到窗口咨询")
+    def _checkin(self, session: Session, device: DeviceProfile, req: AppointmentCheckin) -> Result:
+        ident = req.identity
+        done = appointments.check_in(
+            session,
+            self.ctx,
+            code=req.booking_code,
+            id_number=ident.id_number if ident else None,
+            name=ident.name if ident else None,
+            method=ident.method if ident else "none",
+        )
+        effects = Effects(queue=True)
+        printer = self._printer_for(device)
+        data = CheckinOut.of(done, self.ctx).model_dump(mode="json")
+        data["print_job_id"] = None
+        if printer is not None:
+            data["print_job_id"] = str(uuid.uuid4())
+            document = self._ticket_document(done.issued.ticket, done.issued)
+            effects.prints.append(PrintOrder(printer, data["print_job_id"], "ticket", document))
+        return data, effects
+
+    def _progress(self, session: Session, device: DeviceProfile, req: ProgressQuery) -> Result:
+        cases = visits.progress(
+            session, self.ctx, serial_no=req.serial_no, id_number=req.identity.id_number if req.identity else None
+        )
+        rows = [
+            {
+                "serial_no": p.serial_no,
+                "item_name": p.item_name,
+                "status": p.status,
+                "promised_date": p.promised_date.isoformat(),
+                "delivery": p.delivery,
+                "overdue": p.overdue,
+            }
+            for p in cases
+        ]
+        return {"cases": rows}, Effects()
+
+    def _evaluate(self, session: Session, device: DeviceProfile, req: EvaluationSubmit) -> Result:
+        evaluation, case = evaluations.submit(
+            session, self.ctx, req.level, req.channel, req.visit_id, req.ticket, req.indicators, req.comment
+        )
+        effects = Effects()
+        window = bound_window(device)
+        if device.type == "evaluator" and window:
+            effects.answered.append(window)
+        data = {
+            "evaluation_id": evaluation.id,
+            "is_bad": evaluation.is_bad,
+            "rectification_id": case.id if case else None,
+        }
+        return data, effects
 
     # --- windows ---
 
@@ -159,9 +203,7 @@ class Handlers:
             effects.calls.append((ticket.id, req.window_id))  # type: ignore[arg-type]
         return self._window_data(session, req.window_id, ticket), effects
 
-    def _window_action(
-        self, action: str, session: Session, device: DeviceProfile, req: WindowAction
-    ) -> Result:
+    def _window_action(self, action: str, session: Session, device: DeviceProfile, req: WindowAction) -> Result:
         ctx, w = self.ctx, req.window_id
         effects = Effects().window(w)
         ticket: Ticket | None = None
@@ -169,7 +211,11 @@ class Handlers:
             ticket = windows.recall(session, ctx, w)
             effects.calls.append((ticket.id, w))  # type: ignore[arg-type]
         elif action == "finish":
-            ticket = windows.finish(session, ctx, w, _outcome(req.outcome), req.note)
+            details = FinishDetails(tuple(req.materials), req.deadline, req.reason, req.delivery, req.item_code)
+            ticket = windows.finish(session, ctx, w, _outcome(req.outcome), req.note, details)
+            visit = visits.last_visit(session, ticket.id)  # type: ignore[arg-type]
+            if visit is not None and visit.id is not None:
+                effects.prompts.append(visit.id)
         elif action == "transfer":
             ticket = windows.transfer(session, ctx, w, req.to_group, req.to_window)
             if req.to_window:

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-import hallserver.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import hallserver.appointments.models
+import hallserver.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -12,6 +12,7 @@ from hallserver.catalog.search import CatalogSearch
 from hallserver.clock import Clock
 from hallserver.services.calendar import HallCalendar, Holidays
 from hallserver.services.errors import HallError
+from hallserver.services.keyring import Keyring
 
 
 @dataclass
@@ -24,6 +25,7 @@ class HallContext:
     calendar: HallCalendar
     clock: Clock
     identity_key: bytes
+    keyring: Keyring
 
     def now(self) -> datetime:
         """The current instant in the hall's time zone."""
@@ -47,9 +49,7 @@ class HallContext:
             raise HallError("unknown_item", f"事项编码 {code} 不在本大厅的事项目录中")
         group = self.profile.group_for_domain(domain)
         if group is None:  # load_context refuses this; kept for a catalog swapped at run time
-            raise HallError(
-                "unknown_item", f"本大厅暂未安排窗口办理“{self.catalog.domains[domain].name}”事项"
-            )
+            raise HallError("unknown_item", f"本大厅暂未安排窗口办理“{self.catalog.domains[domain].name}”事项")
         return group
 
     def entry_name(self, code: str) -> str:
@@ -63,9 +63,7 @@ def check_catalog_against_hall(profile: HallProfile, catalog: Catalog) -> None:
     problems = []
     for code, domain in catalog.domains.items():
         if profile.group_for_domain(code) is None:
-            problems.append(
-                f"领域 {code}（{domain.name}）没有任何队列办理：在 hall.yaml 的 groups.domains 中加入它"
-            )
+            problems.append(f"领域 {code}（{domain.name}）没有任何队列办理：在 hall.yaml 的 groups.domains 中加入它")
     for group in profile.groups:
         for code in group.domains:
             if code not in catalog.domains:
@@ -74,10 +72,12 @@ def check_catalog_against_hall(profile: HallProfile, catalog: Catalog) -> None:
         raise ProfileError("; ".join(problems))
 
 
-def load_context(hall_dir: Path, holidays_file: Path, clock: Clock, identity_key: bytes) -> HallContext:
+def load_context(
+    hall_dir: Path, holidays_file: Path, clock: Clock, identity_key: bytes, keyring: Keyring
+) -> HallContext:
     """Load and cross-check everything a hall needs; raises with file and field named."""
     profile = load_hall_profile(hall_dir / "hall.yaml")
     catalog = load_catalog(hall_dir / "catalog")
     check_catalog_against_hall(profile, catalog)
     calendar = HallCalendar(profile.hours, Holidays.load(holidays_file))
-    return HallContext(profile, catalog, CatalogSearch(catalog), calendar, clock, identity_key)
+    return HallContext(profile, catalog, CatalogSearch(catalog), calendar, clock, identity_key, keyring)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import date
 from pathlib import Path
 
 from hallserver.services.errors import HallError
@@ -15,15 +16,41 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 
+# Documents that share the GB 11643 layout and check digit, told apart by their first digits.
+ID_KINDS = (
+    ("810000", "港澳居民居住证（香港）"),
+    ("820000", "港澳居民居住证（澳门）"),
+    ("830000", "台湾居民居住证"),
+    ("9", "外国人永久居留身份证"),
+)
+RESIDENT_ID = "居民身份证"
+
+
+def id_kind(id_number: str) -> str:
+    """Which document a valid 18-character number belongs to."""
+    return next((kind for prefix, kind in ID_KINDS if id_number.startswith(prefix)), RESIDENT_ID)
+
+
 def normalize_id_number(raw: str) -> str:
-    """Validate a resident ID number (GB 11643: 18 characters with a check digit); return it uppercased."""
+    """Validate an 18-character ID number (resident ID, HK/Macao/Taiwan residence permits and the
+    foreigner's permanent residence ID all use GB 11643's check digit); return it uppercased."""
     value = raw.strip().upper()
     if not _ID18.match(value):
-        raise HallError("invalid", "身份证号码应为18位，最后一位可为数字或X")
+        raise HallError("invalid", "证件号码应为18位，最后一位可为数字或X")
     total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
     if _CHECK[total % 11] != value[17]:
-        raise HallError("invalid", "身份证号码校验位不正确，请核对后重新输入")
+        raise HallError("invalid", "证件号码校验位不正确，请核对后重新输入")
+    if not value.startswith("9") and not _valid_birth_date(value[6:14]):
+        raise HallError("invalid", "证件号码中的出生日期无效，请核对后重新输入")
     return value
+
+
+def _valid_birth_date(digits: str) -> bool:
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return False
+    return date(1880, 1, 1) <= born <= date.today()
 
 
 def identity_hash(key: bytes, id_number: str) -> str:

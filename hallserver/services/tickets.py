@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from firmware_config.hall import QueueGroup
 from hallserver.models import HELD_STATES, Priority, Ticket, TicketCounter, TicketState
-from hallserver.services import estimates
+from hallserver.services import counters, estimates, people
 from hallserver.services.context import HallContext
 from hallserver.services.errors import HallError, NotFound
 from hallserver.services.identity import identity_hash, mask_name
@@ -57,11 +56,10 @@ def issue_ticket(session: Session, ctx: HallContext, req: IssueRequest) -> Issue
     series = _series(ctx, group, priority)
     seq = next_number(session, series, now.date())  # locks the series row until commit
     if seq > MAX_SEQ:
-        raise HallError(
-            "limit_reached", f"今日{group.name}号码已发完，请明日再来或预约办理", group=group.code
-        )
+        raise HallError("limit_reached", f"今日{group.name}号码已发完，请明日再来或预约办理", group=group.code)
     if id_hash is not None:
         _check_real_name_limits(session, ctx, id_hash, group, now.date())
+        people.remember(session, ctx, req.id_number, req.name)  # type: ignore[arg-type]
     ticket = Ticket(
         number=f"{series}{seq:03d}",
         series=series,
@@ -87,19 +85,8 @@ def issue_ticket(session: Session, ctx: HallContext, req: IssueRequest) -> Issue
 
 
 def next_number(session: Session, series: str, day: date) -> int:
-    """Atomically increment and return the day's counter of a series (an upsert; never reused)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(TicketCounter)
-        .values(series=series, service_date=day, last=1)
-        .on_conflict_do_update(
-            index_elements=["series", "service_date"],
-            set_={"last": TicketCounter.__table__.c.last + 1},  # type: ignore[attr-defined]
-        )
-        .returning(TicketCounter.__table__.c.last)  # type: ignore[attr-defined]
-    )
-    return int(session.execute(stmt).scalar_one())
+    """Atomically increment and return the day's counter of a series (never reused)."""
+    return counters.increment(session, TicketCounter, series=series, service_date=day)
 
 
 def _resolve_group(ctx: HallContext, req: IssueRequest) -> QueueGroup:
@@ -128,9 +115,7 @@ def _check_priority(ctx: HallContext, req: IssueRequest, now: datetime) -> Prior
     earliest = req.appointment_at - timedelta(minutes=rules.appointment_early_minutes)
     if now < earliest:
         local = earliest.astimezone(ctx.calendar.zone)
-        raise HallError(
-            "too_early", f"您预约的时段尚未开始，请于{local:%H:%M}后签到", checkin_from=local.isoformat()
-        )
+        raise HallError("too_early", f"您预约的时段尚未开始，请于{local:%H:%M}后签到", checkin_from=local.isoformat())
     if now > req.appointment_at + timedelta(minutes=rules.appointment_late_minutes):
         return Priority.normal  # late arrivals queue as walk-ins
     return Priority.appointment
@@ -163,23 +148,15 @@ def _series(ctx: HallContext, group: QueueGroup, priority: Priority) -> str:
     return group.prefix
 
 
-def _check_real_name_limits(
-    session: Session, ctx: HallContext, id_hash: str, group: QueueGroup, day: date
-) -> None:
+def _check_real_name_limits(session: Session, ctx: HallContext, id_hash: str, group: QueueGroup, day: date) -> None:
     rules = ctx.profile.tickets
     mine = select(Ticket).where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
     if rules.one_waiting_per_group:
-        held = session.exec(
-            mine.where(Ticket.group_code == group.code, col(Ticket.state).in_(HELD_STATES))
-        ).first()
+        held = session.exec(mine.where(Ticket.group_code == group.code, col(Ticket.state).in_(HELD_STATES))).first()
         if held is not None:
-            raise HallError(
-                "already_waiting", f"您已持有{group.name}的{held.number}号，请等候叫号", ticket=held.number
-            )
+            raise HallError("already_waiting", f"您已持有{group.name}的{held.number}号，请等候叫号", ticket=held.number)
     count = session.exec(
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
+        select(func.count()).select_from(Ticket).where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
     ).one()
     if count >= rules.daily_cap_per_person:
         raise HallError(

@@ -18,7 +18,7 @@ from hallserver.models import (
     WindowRow,
     WindowStatus,
 )
-from hallserver.services import allocation, estimates
+from hallserver.services import allocation, estimates, visits
 from hallserver.services.context import HallContext
 from hallserver.services.errors import Conflict, HallError, NotFound
 from hallserver.services.lifecycle import log_event, transition
@@ -76,9 +76,7 @@ def _window(session: Session, window_id: str, lock: bool = False) -> WindowRow:
 
 def window_groups(session: Session, window_id: str) -> list[str]:
     """The groups a window serves right now."""
-    return sorted(
-        session.exec(select(WindowGroup.group_code).where(WindowGroup.window_id == window_id)).all()
-    )
+    return sorted(session.exec(select(WindowGroup.group_code).where(WindowGroup.window_id == window_id)).all())
 
 
 def _active(session: Session, ctx: HallContext, window_id: str) -> Ticket | None:
@@ -179,14 +177,10 @@ def call_next(session: Session, ctx: HallContext, window_id: str) -> Ticket | No
     """Call the next ticket for a window by the hall's allocation policy; None when nobody waits."""
     row = _window(session, window_id, lock=True)
     if row.status != WindowStatus.open:
-        raise Conflict(
-            "window_not_open", f"{row.name}当前{STATUS_LABELS[WindowStatus(row.status)]}，不能叫号"
-        )
+        raise Conflict("window_not_open", f"{row.name}当前{STATUS_LABELS[WindowStatus(row.status)]}，不能叫号")
     busy = _active(session, ctx, window_id)
     if busy is not None:
-        raise Conflict(
-            "window_busy", f"请先处理当前号码{busy.number}（办结、过号或转办）", ticket=busy.number
-        )
+        raise Conflict("window_busy", f"请先处理当前号码{busy.number}（办结、过号或转办）", ticket=busy.number)
     policy = allocation.get_policy(ctx.profile.allocation.policy)
     situation = _situation(session, ctx, window_id)
     while (choice := policy(situation)) is not None:
@@ -236,14 +230,8 @@ def _situation(session: Session, ctx: HallContext, window_id: str) -> allocation
     ).all()
     candidates = [allocation.Candidate(*r) for r in rows]
     present = {c.group for c in candidates}
-    means = {
-        g.code: estimates.mean_service_minutes(session, ctx, g)
-        for g in ctx.profile.groups
-        if g.code in present
-    }
-    return allocation.Situation(
-        window_id, candidates, means, ctx.now(), ctx.profile.tickets, ctx.profile.allocation
-    )
+    means = {g.code: estimates.mean_service_minutes(session, ctx, g) for g in ctx.profile.groups if g.code in present}
+    return allocation.Situation(window_id, candidates, means, ctx.now(), ctx.profile.tickets, ctx.profile.allocation)
 
 
 def _current(session: Session, ctx: HallContext, window_id: str) -> Ticket:
@@ -282,12 +270,21 @@ def start(session: Session, ctx: HallContext, window_id: str) -> Ticket:
 
 
 def finish(
-    session: Session, ctx: HallContext, window_id: str, outcome: Outcome, note: str | None = None
+    session: Session,
+    ctx: HallContext,
+    window_id: str,
+    outcome: Outcome,
+    note: str | None = None,
+    details: visits.FinishDetails | None = None,
 ) -> Ticket:
-    """End the visit with its outcome (转办 goes through transfer instead)."""
+    """End the visit with its outcome and write the visit record (转办 goes through transfer instead)."""
     if outcome == Outcome.transferred:
         raise HallError("invalid", "转办请使用“转办”操作并选择目标队列或窗口")
     ticket = _current(session, ctx, window_id)
+    if ticket.state != TicketState.serving:  # refuse before writing a visit for a ticket not yet served
+        transition(session, ticket, "finish", ctx.now(), window_id=window_id)
+    staff_role = _window(session, window_id).staff_role
+    visits.record(session, ctx, ticket, window_id, staff_role, outcome, details, note)
     now = ctx.now()
     transition(session, ticket, "finish", now, window_id=window_id, detail=outcome.value)
     ticket.finished_at = now
@@ -321,6 +318,9 @@ def transfer(
         if target.status == WindowStatus.closed:
             raise Conflict("window_not_open", f"{target.name}已关闭，不能转入")
         detail = f"转至窗口 {to_window}"
+    if ticket.state == TicketState.serving:  # the first leg was served: it is a visit of its own (转办)
+        staff_role = _window(session, window_id).staff_role
+        visits.record(session, ctx, ticket, window_id, staff_role, Outcome.transferred, note=detail)
     transition(session, ticket, "transfer", ctx.now(), window_id=window_id, detail=detail)
     ticket.group_code = to_group or ticket.group_code
     ticket.target_window_id = to_window
@@ -346,9 +346,7 @@ def resume(session: Session, ctx: HallContext, window_id: str, ticket_id: int) -
         raise Conflict("forbidden", f"{ticket.number}号不是在本窗口挂起的")
     busy = _active(session, ctx, window_id)
     if busy is not None:
-        raise Conflict(
-            "window_busy", f"请先处理当前号码{busy.number}，再恢复{ticket.number}号", ticket=busy.number
-        )
+        raise Conflict("window_busy", f"请先处理当前号码{busy.number}，再恢复{ticket.number}号", ticket=busy.number)
     transition(session, ticket, "resume", ctx.now(), window_id=window_id)
     ticket.suspended_at = None
     return ticket

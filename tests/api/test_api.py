@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hallserver.app import NotMigrated, create_app
 from hallserver.clock import ManualClock
 from hallserver.settings import Settings
-from tests.conftest import local
+from tests.conftest import local, login
 from tests.integration.helpers import id_number
 
 API = "/api/v1"
@@ -22,6 +22,7 @@ API = "/api/v1"
 def client(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=database_url, identity_key="k" * 32, secret_dir=tmp_path / "secret")
     with TestClient(create_app(settings, clock)) as c:
+        c.headers.update(login(c, "m01"))  # a hall manager unless a test says otherwise
         yield c
 
 
@@ -98,9 +99,7 @@ def test_errors_carry_a_code_and_chinese_message(client: TestClient) -> None:
     body = error(client.post(f"{API}/tickets", json={"group": "police"}), 400, "identity_required")
     assert "实名" in body["message"]
     body = error(
-        client.post(
-            f"{API}/tickets", json={"group": "police", "identity": {"id_number": "440305199001011231"}}
-        ),
+        client.post(f"{API}/tickets", json={"group": "police", "identity": {"id_number": "440305199001011231"}}),
         400,
         "invalid",
     )

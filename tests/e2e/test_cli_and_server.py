@@ -97,9 +97,10 @@ def served(tmp_path: Path, clock_start: str) -> Iterator[tuple[str, list[str]]]:
         output.extend(server.communicate(timeout=20)[0].splitlines())
 
 
-def _json(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+def _json(url: str, body: dict[str, object] | None = None, token: str | None = None) -> tuple[int, dict[str, object]]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(url, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status, json.load(response)
 
@@ -109,7 +110,13 @@ def test_upgrade_then_serve_the_demo_hall(tmp_path: Path) -> None:
         status, hall = _json(f"{base}/api/v1/hall")
         assert status == 200 and hall["name"] == "南山区政务服务中心" and hall["is_open"] is True
         assert str(hall["now"]).startswith("2026-11-23T09:0")
-        status, issued = _json(f"{base}/api/v1/tickets", {"group": "consult"})
+        env = {
+            "HALLQ_DATABASE_URL": f"sqlite:///{tmp_path}/hall.db",
+            "HALLQ_SECRET_DIR": str(tmp_path / "secret"),
+        }
+        assert run("user", "passwd", "m01", "--password", "Desk-2026x", env=env).returncode == 0
+        token = _json(f"{base}/api/v1/auth/login", {"username": "m01", "password": "Desk-2026x"})[1]["token"]
+        status, issued = _json(f"{base}/api/v1/tickets", {"group": "consult"}, token=str(token))
         assert status == 201 and issued["ticket"]["number"] == "G001"  # type: ignore[index]
         assert (tmp_path / "secret" / "identity.key").exists()
     text = "\n".join(output)

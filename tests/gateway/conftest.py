@@ -24,6 +24,7 @@ from hallserver.clock import ManualClock
 from hallserver.gateway.gateway import Gateway
 from hallserver.settings import Settings
 from tests.bus.fixtures import HallBroker
+from tests.conftest import login
 
 HALL = "demo"
 
@@ -52,9 +53,7 @@ class Inbox:
 
         with self.cond:
             ok = self.cond.wait_for(lambda: find()[0], timeout)
-            assert ok, (
-                f"no matching message within {timeout}s; got topics {[t for t, _ in self.messages][-20:]}"
-            )
+            assert ok, f"no matching message within {timeout}s; got topics {[t for t, _ in self.messages][-20:]}"
             return find()[1]
 
     def on(self, topic: str) -> list[dict | None]:
@@ -85,15 +84,11 @@ class Bus:
         """A connected client logged in as a device of the demo hall, subscribed to the given filters."""
         profile = self.devices.get(device_id)
         account = device_account(self.secret_dir, device_id)
-        settings = BusSettings(
-            HALL, device_id, account.username, account.password, self.broker.host, self.broker.port
-        )
+        settings = BusSettings(HALL, device_id, account.username, account.password, self.broker.host, self.broker.port)
         client = BusClient(
             settings,
             self.topics.device(device_id, "availability"),
-            lambda s: DeviceAvailability(
-                ts=self.clock.now(), state=s, kind=BUS_KIND[profile.type], version="test"
-            ),  # type: ignore[arg-type]
+            lambda s: DeviceAvailability(ts=self.clock.now(), state=s, kind=BUS_KIND[profile.type], version="test"),  # type: ignore[arg-type]
         )
         inbox = Inbox()
         for topic_filter in subscriptions:
@@ -120,6 +115,7 @@ def bus(broker: HallBroker, tmp_path: Path, sqlite_template: Path, clock: Manual
         public_url="http://hall.test:8000",
     )
     with TestClient(create_app(settings, clock)) as http:
+        http.headers.update(login(http, "m01"))
         state = Bus(broker, broker.secret_dir, broker.hall, broker.devices, clock, http)
         assert state.gateway.client.wait_connected(5)
         state.gateway.drain()

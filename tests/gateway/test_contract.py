@@ -28,9 +28,7 @@ def test_schemas_validate_captured_traffic(bus: Bus, tmp_path: Path) -> None:
     # A tap on everything of the hall, with the server's own credentials (the only account that may read all).
     account = server_account(bus.secret_dir)
     tap = BusClient(
-        BusSettings(
-            "demo", "contract-tap", account.username, account.password, bus.broker.host, bus.broker.port
-        ),
+        BusSettings("demo", "contract-tap", account.username, account.password, bus.broker.host, bus.broker.port),
         "hall/demo/server/tap",  # its own availability; not part of the contract
         lambda s: ServerAvailability(ts=time_now(), state=s, version="tap"),  # type: ignore[arg-type]
     )
@@ -46,9 +44,7 @@ def test_schemas_validate_captured_traffic(bus: Bus, tmp_path: Path) -> None:
             DeviceStatus(ts=time_now(), paper="near_end", cover="closed"),
             retain=True,
         )
-        kiosk.request(
-            "ticket.issue", ticket_request("kiosk-01", group="police", identity={"id_number": id_number(3)})
-        )
+        kiosk.request("ticket.issue", ticket_request("kiosk-01", group="police", identity={"id_number": id_number(3)}))
         kiosk.request("ticket.issue", ticket_request("kiosk-01", group="police"))  # an error reply
         caller.request("window.call_next", window_request("caller-w05", "w05"))
         caller.request("window.recall", window_request("caller-w05", "w05"))
@@ -109,10 +105,5 @@ def test_schemas_reject_what_the_contract_forbids(tmp_path: Path) -> None:
             raise AssertionError(f"schema accepted {broken}")
         except jsonschema.ValidationError:
             pass
-    evaluation = json.loads(
-        (tmp_path / index["hall/{hall}/request/evaluation.submit"]).read_text(encoding="utf-8")
-    )
-    assert (
-        evaluation["properties"]["level"]["maximum"] == 5
-        and evaluation["properties"]["level"]["minimum"] == 1
-    )
+    evaluation = json.loads((tmp_path / index["hall/{hall}/request/evaluation.submit"]).read_text(encoding="utf-8"))
+    assert evaluation["properties"]["level"]["maximum"] == 5 and evaluation["properties"]["level"]["minimum"] == 1

@@ -44,9 +44,7 @@ def test_kiosk_takes_a_ticket_and_its_printer_gets_the_job(bus: Bus) -> None:
         ticket_request("kiosk-01", group="police", identity={"id_number": id_number(1), "name": "张小三"}),
     )
     assert reply.status == "ok", reply.error
-    assert (
-        reply.data is not None and reply.data["ticket"] == "A001" and reply.data["group_name"] == "公安服务"
-    )
+    assert reply.data is not None and reply.data["ticket"] == "A001" and reply.data["group_name"] == "公安服务"
     job = printer.wait_for(lambda t, p: p is not None and p.get("job_id") == reply.data["print_job_id"])  # type: ignore[index]
     assert job is not None and job["kind"] == "ticket"
     assert job["document"]["ticket"] == "A001" and job["document"]["masked_name"] == "张*三"
@@ -102,9 +100,7 @@ def test_a_call_reaches_the_displays(bus: Bus) -> None:
         replies=False,
     )
     kiosk, _ = bus.device("kiosk-01")
-    kiosk.request(
-        "ticket.issue", ticket_request("kiosk-01", group="police", identity={"id_number": id_number(2)})
-    )
+    kiosk.request("ticket.issue", ticket_request("kiosk-01", group="police", identity={"id_number": id_number(2)}))
     caller, _ = bus.device("caller-w05")
     reply = caller.request("window.call_next", window_request("caller-w05", "w05"))
     assert reply.data is not None and reply.data["ticket"]["number"] == "A001"
@@ -112,16 +108,12 @@ def test_a_call_reaches_the_displays(bus: Bus) -> None:
     assert call is not None
     assert call["text"] == "请A001号到5号窗口办理" and call["speech"] == "请A零零幺号到五号窗口办理"
     assert call["recall"] is False
-    state = display.wait_for(
-        lambda t, p: t == bus.topics.window_state("w05") and p is not None and p["serving"]
-    )
+    state = display.wait_for(lambda t, p: t == bus.topics.window_state("w05") and p is not None and p["serving"])
     assert state is not None and state["serving"] == "A001" and state["staff_display_name"]
     caller.request("window.recall", window_request("caller-w05", "w05"))
     recall = display.wait_for(lambda t, p: t == bus.topics.call() and p is not None and p["recall"])
     assert recall is not None and recall["text"].startswith("重呼")
-    recent = display.wait_for(
-        lambda t, p: t == bus.topics.calls_recent() and p is not None and len(p["calls"]) == 2
-    )
+    recent = display.wait_for(lambda t, p: t == bus.topics.calls_recent() and p is not None and len(p["calls"]) == 2)
     assert recent is not None and recent["calls"][0]["recall"] is True  # newest first
 
 
@@ -155,11 +147,7 @@ def test_a_reconnecting_display_gets_the_whole_state(bus: Bus) -> None:
     assert catalog is not None and catalog["url"] == "http://hall.test:8000/api/v1/catalog"
     assert catalog["etag"] == f'"{catalog["version"]}"'
     config = display.wait_for(lambda t, p: t.endswith("/config"))
-    assert (
-        config is not None
-        and config["device_id"] == "hall-display-1"
-        and config["profile"]["recent_calls"] == 8
-    )
+    assert config is not None and config["device_id"] == "hall-display-1" and config["profile"]["recent_calls"] == 8
     online = display.wait_for(lambda t, p: t == bus.topics.server_availability())
     assert online is not None and online["state"] == "online"
 
@@ -244,9 +232,7 @@ def test_every_window_action_over_the_bus(bus: Bus) -> None:
     _, w06 = bus.device("display-w06", bus.topics.window_state("w06"), replies=False)
     kiosk, _ = bus.device("kiosk-02")
     for n in range(3):
-        kiosk.request(
-            "ticket.issue", ticket_request("kiosk-02", group="police", identity={"id_number": id_number(n)})
-        )
+        kiosk.request("ticket.issue", ticket_request("kiosk-02", group="police", identity={"id_number": id_number(n)}))
     caller, _ = bus.device("caller-w05")
 
     def act(action: str, **kw: object) -> dict:  # type: ignore[type-arg]
@@ -264,7 +250,11 @@ def test_every_window_action_over_the_bus(bus: Bus) -> None:
     bad = caller.request("window.finish", window_request("caller-w05", "w05", outcome="随便"))
     assert bad.status == "error" and bad.error is not None and bad.error.code == "invalid"
     assert "当场办结" in bad.error.message
-    assert act("finish", outcome="补正", note="缺户口簿")["ticket"]["outcome"] == "补正"
+    catalog = bus.gateway.ctx.catalog
+    item = next(c for c, d in catalog.domain_of.items() if d == "residence" and c in catalog.items)
+    missing = [catalog.items[item].materials[0].name]
+    done = act("finish", outcome="补正", item_code=item, materials=missing)
+    assert done["ticket"]["outcome"] == "补正" and done["ticket"]["item_code"] == item
     act("call_next")
     moved = act("transfer", to_window="w06")
     assert moved["ticket"]["target_window_id"] == "w06"
@@ -276,15 +266,27 @@ def test_every_window_action_over_the_bus(bus: Bus) -> None:
     assert len(w06.on(bus.topics.window_state("w06"))) >= 2
 
 
-def test_actions_of_later_releases_answer_unavailable(bus: Bus) -> None:
+def test_evaluator_is_prompted_and_its_rating_recorded(bus: Bus) -> None:
     from broker.messages import EvaluationSubmit
 
-    evaluator, _ = bus.device("eval-w05")
-    request = EvaluationSubmit(
-        ts=time_now(), request_id=Request.new_id(), device_id="eval-w05", visit_id=1, level=5
+    evaluator, prompts = bus.device("eval-w16", bus.topics.device("eval-w16", "prompt"))
+    bus.http.post("/api/v1/tickets", json={"group": "consult"})
+    bus.http.post("/api/v1/windows/w16/call-next")
+    bus.http.post("/api/v1/windows/w16/start")
+    bus.http.post("/api/v1/windows/w16/finish", json={"outcome": "咨询"})
+    prompt = prompts.wait_for(lambda t, p: p is not None)
+    assert prompt is not None and prompt["ticket"] == "G001" and prompt["window_id"] == "w16"
+    assert prompt["staff_display_name"]
+    rating = EvaluationSubmit(
+        ts=time_now(), request_id=Request.new_id(), device_id="eval-w16", visit_id=prompt["visit_id"], level=2
     )
-    reply = evaluator.request("evaluation.submit", request)
-    assert reply.status == "error" and reply.error is not None and reply.error.code == "unavailable"
+    reply = evaluator.request("evaluation.submit", rating)
+    assert reply.status == "ok" and reply.data is not None and reply.data["is_bad"] is True
+    assert reply.data["rectification_id"] is not None  # 不满意 opens a rectification case
+    cleared = prompts.wait_for(lambda t, p: p is None)  # the retained prompt is cleared once answered
+    assert cleared is None
+    again = evaluator.request("evaluation.submit", rating.model_copy(update={"request_id": Request.new_id()}))
+    assert again.error is not None and again.error.code == "already_rated"
 
 
 def test_client_retries_on_timeout_and_gets_one_ticket(bus: Bus) -> None:

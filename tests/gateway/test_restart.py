@@ -26,9 +26,7 @@ def test_broker_restart_loses_no_call_and_no_print_job(bus: Bus) -> None:
     assert bus.http.post("/api/v1/windows/w05/call-next").json()["ticket"]["number"] == "A001"
     replies: list[Reply] = []
     request = ticket_request("kiosk-01", group="police", identity={"id_number": id_number(2)})
-    waiter = threading.Thread(
-        target=lambda: replies.append(kiosk.request("ticket.issue", request, timeout_s=10))
-    )
+    waiter = threading.Thread(target=lambda: replies.append(kiosk.request("ticket.issue", request, timeout_s=10)))
     waiter.start()
     time.sleep(0.5)
 
@@ -36,9 +34,7 @@ def test_broker_restart_loses_no_call_and_no_print_job(bus: Bus) -> None:
     waiter.join(timeout=45)
     assert replies and replies[0].status == "ok" and replies[0].data is not None
     bus.gateway.drain()
-    time.sleep(
-        0.5
-    )  # the gateway's queued publishes reach the broker, which holds them for the absent devices
+    time.sleep(0.5)  # the gateway's queued publishes reach the broker, which holds them for the absent devices
 
     # Only now do the display and the printer come back: what happened meanwhile must be waiting for them.
     _, shown = bus.device("display-w05", bus.topics.call(), replies=False)

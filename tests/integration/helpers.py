@@ -44,6 +44,4 @@ def reload(engine: Engine, ticket_id: int) -> Ticket:
 
 def item_in(ctx: HallContext, domain: str) -> str:
     """The code of the first catalog item of a domain."""
-    return next(
-        code for code, d in ctx.catalog.domain_of.items() if d == domain and code in ctx.catalog.items
-    )
+    return next(code for code, d in ctx.catalog.domain_of.items() if d == domain and code in ctx.catalog.items)

@@ -50,10 +50,7 @@ def run_together(workers: int, job: Callable[[int], T]) -> list[T]:
 
 def test_simultaneous_kiosks_never_share_a_number(engine: Engine, ctx: HallContext) -> None:
     def kiosk(k: int) -> list[str]:
-        return [
-            issue(engine, ctx, group="police", id_number=id_number(k * 100 + n)).number
-            for n in range(PER_KIOSK)
-        ]
+        return [issue(engine, ctx, group="police", id_number=id_number(k * 100 + n)).number for n in range(PER_KIOSK)]
 
     numbers = [n for batch in run_together(KIOSKS, kiosk) for n in batch]
     expected = [f"A{i:03d}" for i in range(1, KIOSKS * PER_KIOSK + 1)]

@@ -20,7 +20,7 @@ def serve(
     clock: ManualClock,
     window: str,
     minutes: float,
-    outcome: Outcome = Outcome.completed,
+    outcome: Outcome = Outcome.consulted,
 ) -> str | None:
     """Call, start and finish one citizen at a window; returns the number served."""
     ticket = tx(engine, lambda s: windows.call_next(s, ctx, window))
@@ -121,13 +121,9 @@ def test_a_whole_day(engine: Engine, ctx: HallContext, clock: ManualClock) -> No
     assert serve(engine, ctx, clock, "w10", 10) == "C001"
 
 
-def test_estimates_learn_from_real_service_times(
-    engine: Engine, ctx: HallContext, clock: ManualClock
-) -> None:
+def test_estimates_learn_from_real_service_times(engine: Engine, ctx: HallContext, clock: ManualClock) -> None:
     group = ctx.group("consult")
-    assert (
-        tx(engine, lambda s: estimates.mean_service_minutes(s, ctx, group)) == group.default_service_minutes
-    )
+    assert tx(engine, lambda s: estimates.mean_service_minutes(s, ctx, group)) == group.default_service_minutes
     for _ in range(3):
         issue(engine, ctx, group="consult")
     for _ in range(3):

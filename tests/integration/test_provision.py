@@ -232,9 +232,7 @@ def test_tls_ships_the_ca_and_points_every_device_to_it(tmp_path: Path) -> None:
         ({"broker_host": "10.0.0.1\n"}, "代理服务器地址"),
     ],
 )
-def test_bad_arguments_are_refused_before_writing(
-    tmp_path: Path, kwargs: dict[str, Any], message: str
-) -> None:
+def test_bad_arguments_are_refused_before_writing(tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:
     args: dict[str, Any] = {"broker_host": "10.20.0.5", "broker_port": 1883, **kwargs}
     with pytest.raises(ProvisionError, match=message):
         provision(DEMO_HALL, tmp_path / "secret", tmp_path / "out", **args)

@@ -58,15 +58,11 @@ def test_paths_reach_each_state(engine: Engine, ctx: HallContext, state: TicketS
     assert drive(engine, ctx, PATHS[state]).state == state
 
 
-REFUSED = [
-    (action, state) for action, (allowed, _) in TRANSITIONS.items() for state in PATHS if state not in allowed
-]
+REFUSED = [(action, state) for action, (allowed, _) in TRANSITIONS.items() for state in PATHS if state not in allowed]
 
 
 @pytest.mark.parametrize(("action", "state"), REFUSED, ids=[f"{a}-from-{s.value}" for a, s in REFUSED])
-def test_every_illegal_transition_is_refused(
-    engine: Engine, ctx: HallContext, action: str, state: TicketState
-) -> None:
+def test_every_illegal_transition_is_refused(engine: Engine, ctx: HallContext, action: str, state: TicketState) -> None:
     ticket = drive(engine, ctx, PATHS[state])
 
     def attempt(s: Session) -> None:

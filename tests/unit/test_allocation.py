@@ -21,9 +21,7 @@ def cand(
     appointment_at: datetime | None = None,
     target: str | None = None,
 ) -> Candidate:
-    return Candidate(
-        tid, f"T{tid:03d}", group, priority, NOW - timedelta(minutes=waited), appointment_at, target
-    )
+    return Candidate(tid, f"T{tid:03d}", group, priority, NOW - timedelta(minutes=waited), appointment_at, target)
 
 
 def situation(*cands: Candidate, means: dict[str, float] | None = None) -> Situation:

@@ -88,9 +88,7 @@ def test_vague_material_is_refused_with_file_item_and_field(tmp_path: Path) -> N
     item = _first_item(copy / "tax.yaml")
     _edit(
         copy / "tax.yaml",
-        lambda d: d["items"][0]["materials"].append(
-            {"name": "其他材料", "kind": "复印件", "source": "申请人自备"}
-        ),
+        lambda d: d["items"][0]["materials"].append({"name": "其他材料", "kind": "复印件", "source": "申请人自备"}),
     )
     (problem,) = _problems(copy)
     assert problem.startswith("tax.yaml: ")
@@ -142,9 +140,7 @@ def test_rongque_material_needs_a_rule(tmp_path: Path) -> None:
         item.pop("rongque")
 
     path = next(
-        p
-        for p in sorted(copy.glob("*.yaml"))
-        if any(i.get("rongque") for i in yaml.safe_load(p.read_text())["items"])
+        p for p in sorted(copy.glob("*.yaml")) if any(i.get("rongque") for i in yaml.safe_load(p.read_text())["items"])
     )
     _edit(path, drop_rule)
     assert "未设置容缺受理规则" in _problems(copy)[0]

@@ -113,9 +113,7 @@ def test_unknown_default_type_is_an_error(tmp_path: Path, raw: dict[str, Any]) -
 
 def test_unknown_device_type(tmp_path: Path, raw: dict[str, Any]) -> None:
     _entry(raw, "eval-w03")["type"] = "robot"
-    with pytest.raises(
-        DeviceProfileError, match=r"devices\.yaml: 设备 eval-w03: 字段 type: 未知的设备类型 'robot'"
-    ):
+    with pytest.raises(DeviceProfileError, match=r"devices\.yaml: 设备 eval-w03: 字段 type: 未知的设备类型 'robot'"):
         _load(tmp_path, raw)
 
 
@@ -196,9 +194,7 @@ def test_registered_migrations_upgrade_a_version_1_file_step_by_step(
     monkeypatch.setattr(devices, "MIGRATIONS", {1: _rename_screen, 2: _raise_keepalive})
     old = {
         "version": 1,
-        "devices": [
-            {"id": "kiosk-a", "type": "kiosk", "name": "自助机甲", "screen": "landscape", "keepalive_s": 10}
-        ],
+        "devices": [{"id": "kiosk-a", "type": "kiosk", "name": "自助机甲", "screen": "landscape", "keepalive_s": 10}],
     }
     upgraded = migrate(old)
     assert upgraded["version"] == 3

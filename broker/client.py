@@ -66,6 +66,7 @@ class BusClient:
         self._on_connected: list[Callable[[], None]] = []
         self._connected = threading.Event()
         self._stopping = False
+        self._unacked: set[int] = set()
         self._lock = threading.Lock()
         self._pending: dict[str, tuple[threading.Event, list[Reply]]] = {}
         self.mqtt = self._make_client()
@@ -81,6 +82,7 @@ class BusClient:
         client.max_queued_messages_set(0)  # queue everything while the broker is away
         client.on_socket_open = _no_delay
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -134,8 +136,22 @@ class BusClient:
         if reason.is_failure:
             log.error("bus: connection refused: %s", reason)
             return
-        for topic_filter, _ in self._handlers:
-            client.subscribe(topic_filter, qos=1)
+        # "Connected" means listening: wait for every SUBACK before saying online or running callbacks.
+        with self._lock:
+            self._unacked = {int(client.subscribe(f, qos=1)[1] or 0) for f, _ in self._handlers}
+        if not self._unacked:
+            self._ready(client)
+
+    def _on_subscribe(self, client: mqtt.Client, _u: Any, mid: int, _codes: Any, _p: Any) -> None:
+        with self._lock:
+            if mid not in self._unacked:
+                return
+            self._unacked.discard(mid)
+            done = not self._unacked
+        if done:
+            self._ready(client)
+
+    def _ready(self, client: mqtt.Client) -> None:
         client.publish(self._availability_topic, self._availability("online").to_json(), qos=1, retain=True)
         self._connected.set()
         log.info("bus: connected as %s", self.settings.username)

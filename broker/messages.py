@@ -51,6 +51,7 @@ class DeviceStatus(Message):
     ok: bool = True
     paper: Literal["ok", "near_end", "out"] | None = None
     cover: Literal["closed", "open"] | None = None
+    offline: bool | None = Field(default=None, description="Printer: it does not answer status queries")
     error: str | None = None
 
 
@@ -201,6 +202,16 @@ class DeviceEvent(Message):
     error: str | None = None
 
 
+class DeviceNotice(Message):
+    """`device/{device}/notice` (server → device, added in v1.1): something the device's user must know now,
+    e.g. `print_failed` — the kiosk shows the ticket on screen instead."""
+
+    type: str
+    job_id: str | None = None
+    ticket: str | None = None
+    message: str
+
+
 # --- public state ---
 
 
@@ -274,6 +285,7 @@ PAYLOADS: dict[str, type[Message]] = {
     "device/{device}/job": PrintJob,
     "device/{device}/prompt": EvaluatorPrompt,
     "device/{device}/event": DeviceEvent,
+    "device/{device}/notice": DeviceNotice,
     "window/{window}/state": WindowState,
     "queue/state": QueueState,
     "call": Call,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_\-.]{0,63}$")
 
-DEVICE_CHANNELS = ("availability", "status", "config", "reply", "job", "prompt", "event")
+DEVICE_CHANNELS = ("availability", "status", "config", "reply", "job", "prompt", "event", "notice")
 DEVICE_PUBLISHES = ("availability", "status", "event")  # what a device itself may write
-SERVER_DEVICE_CHANNELS = ("config", "reply", "job", "prompt")  # what only the server writes
+SERVER_DEVICE_CHANNELS = ("config", "reply", "job", "prompt", "notice")  # what only the server writes
 
 
 def _segment(value: str, what: str) -> str:

@@ -21,7 +21,7 @@ from firmware_config.devices import DeviceProfileError, DeviceSet, load_devices
 from firmware_config.provision import BrokerEndpoint, device_config
 from hallserver import __version__
 from hallserver.api import auth as auth_routes
-from hallserver.api import cases, catalog, evaluations, hall, tickets, windows
+from hallserver.api import cases, catalog, evaluations, hall, reports, tickets, windows
 from hallserver.api import devices as device_routes
 from hallserver.api.deps import Hall
 from hallserver.api.schemas import ErrorEnvelope, ErrorOut
@@ -109,7 +109,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         prefix="/api/v1",
         responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 422, 503)},
     )
-    for module in (catalog, hall, tickets, windows, cases, evaluations, device_routes, auth_routes, appointment_routes):
+    for module in (
+        catalog,
+        hall,
+        tickets,
+        windows,
+        cases,
+        evaluations,
+        reports,
+        device_routes,
+        auth_routes,
+        appointment_routes,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     _install_error_handlers(app)

@@ -20,6 +20,7 @@ from hallserver.catalog.search import CatalogSearch
 from hallserver.services.calendar import HallCalendar, Holidays
 from hallserver.services.context import HallContext, check_catalog_against_hall
 from hallserver.settings import Settings
+from kiosk.printer.cli import agent_command, printer_app
 
 app = typer.Typer(help="hallq — 政务服务大厅排队、自助与评价系统", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
@@ -36,6 +37,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(bus_app, name="bus")
 app.command("provision")(provision_command)
 app.add_typer(broker_app, name="broker", help="The hall's Mosquitto broker (生成配置、启动)")
+app.add_typer(printer_app, name="printer", help="ESC/POS printers: simulator, capture preview (打印机)")
+app.command("printer-agent")(agent_command)
 
 HallDir = Annotated[Path | None, typer.Option(help="Hall folder (hall.yaml + catalog/); default HALLQ_HALL_DIR")]
 

@@ -14,6 +14,7 @@ class PrintOrder:
     job_id: str
     kind: str
     document: dict[str, Any]
+    origin: str | None = None  # the device to tell if printing fails
 
 
 @dataclass

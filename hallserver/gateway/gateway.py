@@ -22,6 +22,8 @@ from broker.client import BusClient, BusSettings, decode
 from broker.messages import (
     DeviceAvailability,
     DeviceConfig,
+    DeviceEvent,
+    DeviceNotice,
     DeviceStatus,
     ErrorBody,
     EvaluatorPrompt,
@@ -76,7 +78,8 @@ class Gateway:
         self.devices = devices
         self.base_url = base_url
         self.topics = Topics(ctx.profile.hall.id)
-        self.handlers = Handlers(ctx, devices, base_url)
+        self.handlers = Handlers(ctx, devices, base_url, self._printer_problem)
+        self._jobs: dict[str, tuple[str, str | None]] = {}  # print job → (device to tell, ticket number)
         self._device_config = device_config
         self.seen: dict[str, DeviceSeen] = {d.id: DeviceSeen() for d in devices.devices}
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -179,6 +182,8 @@ class Gateway:
             self.client.publish(
                 self.topics.device(order.printer, "job"), job, expiry_s=int(PRINT_JOB_TTL.total_seconds())
             )
+            if order.origin is not None:
+                self._jobs[order.job_id] = (order.origin, order.document.get("ticket"))
 
     def _evaluators(self, window_id: str) -> list[str]:
         return [d.id for d in self.devices.devices if d.type == "evaluator" and bound_window(d) == window_id]
@@ -313,10 +318,41 @@ class Gateway:
             return
         self.seen[parsed[0]].status = msg.model_dump(mode="json", exclude_none=True)
 
+    def _printer_problem(self, printer: str) -> str | None:
+        """Why a printer cannot print right now, from what it last told us (None: send the job)."""
+        seen = self.seen.get(printer)
+        if seen is None or seen.since is None:
+            return None  # never heard from: send, the agent will report
+        if not seen.online:
+            return "打印机离线，请凭屏幕上的号码等候叫号"
+        if seen.status.get("paper") == "out":
+            return "打印机缺纸，请凭屏幕上的号码等候叫号"
+        if seen.status.get("cover") == "open" or seen.status.get("offline"):
+            return "打印机暂时无法打印，请凭屏幕上的号码等候叫号"
+        return None
+
     def _on_event(self, topic: str, payload: bytes) -> None:
         parsed = self.topics.parse_device(topic)
-        if parsed is not None and parsed[0] in self.seen:
-            log.info("event from %s: %s", parsed[0], (decode(payload) or {}).get("type"))
+        if parsed is None or parsed[0] not in self.seen:
+            return
+        try:
+            event = DeviceEvent.model_validate_json(payload)
+        except ValueError:
+            log.warning("malformed event from %s dropped", parsed[0])
+            return
+        if event.type != "job_result" or event.job_id is None:
+            return
+        origin = self._jobs.pop(event.job_id, None)
+        if origin is not None and event.status == "failed":
+            reason = event.error or "打印机故障"
+            notice = DeviceNotice(
+                ts=self.ctx.now(),
+                type="print_failed",
+                job_id=event.job_id,
+                ticket=origin[1],
+                message=f"凭条未能打印（{reason}），请凭屏幕上的号码等候叫号",
+            )
+            self.client.publish(self.topics.device(origin[0], "notice"), notice)
 
 
 def _log_row(request_id: str, device_id: str, action: str, now: datetime, reply: Message) -> RequestLog:

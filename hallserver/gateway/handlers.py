@@ -33,6 +33,7 @@ class Handlers:
     ctx: HallContext
     devices: DeviceSet
     base_url: str
+    printer_problem: Callable[[str], str | None] = lambda _printer: None  # why it cannot print now, if so
 
     def authorize(self, device: DeviceProfile, action: str, request: Request) -> None:
         """Refuse actions the device's kind, or its bound window, does not allow (`forbidden`)."""
@@ -93,11 +94,7 @@ class Handlers:
         )
         t = issued.ticket
         effects = Effects(queue=True)
-        printer = self._printer_for(device)
-        job_id = None
-        if printer is not None:
-            job_id = str(uuid.uuid4())
-            effects.prints.append(PrintOrder(printer, job_id, "ticket", self._ticket_document(t, issued)))
+        job_id, print_error = self._print_ticket(device, issued, effects)
         data = {
             "ticket": t.number,
             "ticket_id": t.id,
@@ -107,8 +104,25 @@ class Handlers:
             "estimated_wait_min": issued.estimated_wait_min,
             "issued_at": t.issued_at.astimezone(self.ctx.calendar.zone).isoformat(),
             "print_job_id": job_id,
+            "print_error": print_error,
         }
         return data, effects
+
+    def _print_ticket(
+        self, device: DeviceProfile, issued: tickets.IssuedTicket, effects: Effects
+    ) -> tuple[str | None, str | None]:
+        """Queue the ticket slip on the device's printer, unless the printer is known unable to print:
+        then say so at once, so the kiosk shows the ticket on screen instead of waiting for paper."""
+        printer = self._printer_for(device)
+        if printer is None:
+            return None, None
+        problem = self.printer_problem(printer)
+        if problem is not None:
+            return None, problem
+        job_id = str(uuid.uuid4())
+        document = self._ticket_document(issued.ticket, issued)
+        effects.prints.append(PrintOrder(printer, job_id, "ticket", document, origin=device.id))
+        return job_id, None
 
     def _printer_for(self, device: DeviceProfile) -> str | None:
         if device.type == "kiosk":
@@ -146,13 +160,8 @@ class Handlers:
             method=ident.method if ident else "none",
         )
         effects = Effects(queue=True)
-        printer = self._printer_for(device)
         data = CheckinOut.of(done, self.ctx).model_dump(mode="json")
-        data["print_job_id"] = None
-        if printer is not None:
-            data["print_job_id"] = str(uuid.uuid4())
-            document = self._ticket_document(done.issued.ticket, done.issued)
-            effects.prints.append(PrintOrder(printer, data["print_job_id"], "ticket", document))
+        data["print_job_id"], data["print_error"] = self._print_ticket(device, done.issued, effects)
         return data, effects
 
     def _progress(self, session: Session, device: DeviceProfile, req: ProgressQuery) -> Result:

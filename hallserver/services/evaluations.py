@@ -113,6 +113,8 @@ def submit(
     )
     _insert_once(session, evaluation, "这次办事已经评价过了，感谢您的反馈")
     rectification = _open_rectification(session, ctx, visit, evaluation) if evaluation.is_bad else None
+    visit.rating_gb, visit.rect_state = code, "open" if rectification else None
+    session.add(visit)
     return evaluation, rectification
 
 
@@ -181,7 +183,12 @@ def rectify(
     if not measures.strip() or not result.strip():
         raise HallError("invalid", "请填写整改措施和整改结果")
     case = _step(session, ctx, rectification_id, "rectify")
-    case.measures, case.result, case.rectified_at = measures.strip()[:1000], result.strip()[:1000], ctx.now()
+    now = ctx.now()
+    case.measures, case.result, case.rectified_at = measures.strip()[:1000], result.strip()[:1000], now
+    visit = session.get(Visit, case.visit_id)
+    if visit is not None:
+        visit.rect_state = "on_time" if now.astimezone(ctx.calendar.zone).date() <= case.deadline else "late"
+        session.add(visit)
     return case
 
 

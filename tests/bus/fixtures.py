@@ -169,6 +169,9 @@ def broker_dir() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="hallq-broker-"))
     folder.chmod(0o711)
     yield folder
+    shutil.copytree(folder, "/tmp/brokerlog", dirs_exist_ok=True) if __import__("os").environ.get(
+        "KEEP_BROKER"
+    ) else None
     shutil.rmtree(folder, ignore_errors=True)
 
 

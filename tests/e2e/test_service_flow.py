@@ -144,6 +144,17 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
         ok(client.post(f"{API}/cases/{serial}/status", headers=window, json={"status": status}))
     assert ok(client.get(f"{API}/progress", params={"serial_no": serial}))[0]["status"] == "已邮寄"
 
+    # The month's report shows both visits, the 差评 and the rectification done on time.
+    report = ok(
+        client.get(f"{API}/reports", headers=desk, params={"period": "month", "day": "2026-02-24", "by": "department"})
+    )
+    police = next(r for r in report["rows"] if r["key"] == "市公安局")
+    assert (police["visits"], police["rated"], police["bad"], police["good_rate"]) == (2, 1, 1, 0.0)
+    assert (police["rectifications"], police["rectified_on_time_rate"]) == (1, 1.0)
+    assert report["from"] == "2026-02-01" and report["to"] == "2026-02-28"
+    staff_only = client.get(f"{API}/reports", headers=login(client, "s06"))
+    assert staff_only.status_code == 403
+
     # Staff and manager views never carry the rater's identity.
     for body in (ok(client.get(f"{API}/evaluations", headers=desk)), desk_view):
         text = str(body)

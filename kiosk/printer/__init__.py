@@ -1,0 +1,1 @@
+"""Printing in the hall: documents, ESC/POS layout, the printer agent, a byte-level simulator and decoder."""

@@ -17,6 +17,8 @@ test: setup
 bench: setup
 	@$(PY) -m bench.ticket_core
 	@$(PY) -m bench.bus_roundtrip
+	@$(PY) -m bench.printer_latency
+	@$(PY) -m bench.report_year
 
 lint: setup
 	@$(VENV)/bin/ruff check .

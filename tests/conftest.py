@@ -23,7 +23,7 @@ from hallserver.services.context import HallContext, load_context
 from hallserver.services.keyring import Keyring
 from tests.pgserver import TempPostgres
 
-pytest_plugins = ["tests.bus.fixtures"]  # the real-broker fixtures, for every test folder
+pytest_plugins = ["tests.bus.fixtures", "tests.gateway.fixtures"]  # real broker and server, for every folder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO_HALL = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"

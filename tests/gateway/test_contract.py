@@ -11,7 +11,7 @@ import jsonschema
 from broker.client import BusClient, BusSettings
 from broker.messages import PAYLOADS, DeviceStatus, ServerAvailability, export_schemas
 from firmware_config.credentials import server_account
-from tests.gateway.conftest import Bus, Inbox
+from tests.gateway.fixtures import Bus, Inbox
 from tests.gateway.test_gateway import ticket_request, time_now, window_request
 from tests.integration.helpers import id_number
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.messages import Request
-from tests.gateway.conftest import Bus
+from tests.gateway.fixtures import Bus
 from tests.gateway.test_gateway import ticket_count, ticket_request
 
 ACTIONS = ["ticket.issue", "window.call_next", "window.finish", "window.transfer", "evaluation.submit", "x.y"]

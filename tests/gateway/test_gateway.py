@@ -12,7 +12,7 @@ from broker.client import BusTimeout
 from broker.messages import Request, TicketIssue, WindowAction
 from firmware_config.credentials import device_account
 from hallserver.models import Ticket
-from tests.gateway.conftest import Bus
+from tests.gateway.fixtures import Bus
 from tests.integration.helpers import id_number
 
 

@@ -12,7 +12,7 @@ import pytest
 from kiosk.printer.agent import PrinterAgent
 from kiosk.printer.decoder import decode
 from kiosk.printer.simulator import PrinterSimulator
-from tests.gateway.conftest import Bus
+from tests.gateway.fixtures import Bus
 from tests.gateway.test_gateway import ticket_request
 from tests.integration.helpers import id_number
 from tests.printer.conftest import bus_settings, printer_profile

@@ -6,7 +6,7 @@ import threading
 import time
 
 from broker.messages import Reply
-from tests.gateway.conftest import Bus
+from tests.gateway.fixtures import Bus
 from tests.gateway.test_gateway import ticket_request
 from tests.integration.helpers import id_number
 

@@ -29,7 +29,7 @@ from hallserver.appointments import api as appointment_routes
 from hallserver.clock import Clock, OffsetClock, SystemClock
 from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.gateway.gateway import Gateway
-from hallserver.services import tickets as ticket_service
+from hallserver.housekeeping import Housekeeper
 from hallserver.services import windows as window_service
 from hallserver.services.context import HallContext, load_context
 from hallserver.services.errors import HallError
@@ -81,19 +81,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with session_scope(engine) as s:
             window_service.sync_windows(s, ctx.profile, ctx.now())
-            expired = ticket_service.expire_stale(s, ctx)
-        log.info(
-            "hall %s ready: %d windows, %d stale tickets expired",
-            ctx.profile.hall.id,
-            len(ctx.profile.windows),
-            expired,
-        )
+        log.info("hall %s ready: %d windows", ctx.profile.hall.id, len(ctx.profile.windows))
+        housekeeper = Housekeeper(ctx, engine, settings.housekeeping_s)
+        housekeeper.start()  # expires earlier days' tickets now, sweeps no-shows every few minutes
         gateway = app.state.hall.gateway
         if gateway is not None:
             gateway.start()
         yield
         if gateway is not None:
             gateway.stop()
+        housekeeper.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     )
     broker_ca_file: Path | None = Field(default=None, description="CA certificate when the broker listens with TLS")
     public_url: str | None = Field(default=None, description="How devices reach this server; default from host/port")
+    housekeeping_s: float = Field(default=300, gt=0, le=3600, description="How often no-shows are swept")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")

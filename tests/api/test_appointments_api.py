@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
-import hallserver.appointments.models  # noqa: F401  (registers the tables for create_all)
 from hallserver.app import create_app
+from hallserver.appointments.models import Booking
 from hallserver.clock import ManualClock
+from hallserver.db import session_scope
 from hallserver.settings import Settings
 from tests.conftest import local, login
 from tests.integration.helpers import id_number
@@ -149,3 +151,30 @@ def test_routes_are_documented(client: TestClient) -> None:
     paths = ok(client.get("/openapi.json"))["paths"]
     for path in ("/slots", "/bookings", "/bookings/{code}/cancel", "/checkin", "/sweep"):
         assert f"{API}/appointments{path}" in paths
+
+
+def test_no_shows_are_swept_while_the_server_runs(database_url: str, clock: ManualClock, tmp_path: Path) -> None:
+    import time
+
+    settings = Settings(
+        database_url=database_url, identity_key="k" * 32, secret_dir=tmp_path / "s2", housekeeping_s=0.2
+    )
+    with TestClient(create_app(settings, clock)) as c:
+        booked = ok(
+            c.post(
+                f"{API}/appointments/bookings",
+                json={"item_code": ITEM, "slot_start": "2026-11-23T10:00:00+08:00", "identity": {"id_number": PERSON}},
+            ),
+            201,
+        )
+        clock.advance(hours=2)  # the slot and its 15-minute grace have passed without a check-in
+        deadline = time.time() + 10
+        state = None
+        while time.time() < deadline:
+            state = c.app.state.hall  # type: ignore[attr-defined]
+            with session_scope(state.engine) as s:
+                row = s.exec(select(Booking).where(Booking.code == booked["code"])).one()
+                if row.state == "no_show":
+                    break
+            time.sleep(0.1)
+        assert row.state == "no_show"

@@ -312,3 +312,42 @@ def test_client_retries_on_timeout_and_gets_one_ticket(bus: Bus) -> None:
         from hallserver.models import RequestLog
 
         assert s.exec(select(func.count()).select_from(RequestLog)).one() == 1
+
+
+def test_checkin_and_progress_over_the_bus(bus: Bus) -> None:
+    from broker.messages import AppointmentCheckin, ProgressQuery
+
+    item = "11440300MB2D41730K000172102000000"  # 居住证申领, bookable
+    person = id_number(31)
+    booked = bus.http.post(
+        "/api/v1/appointments/bookings",
+        json={"item_code": item, "slot_start": "2026-11-23T09:30:00+08:00", "identity": {"id_number": person}},
+    )
+    assert booked.status_code == 201, booked.text
+    kiosk, _ = bus.device("kiosk-02")
+    checkin = AppointmentCheckin(
+        ts=time_now(),
+        request_id=Request.new_id(),
+        device_id="kiosk-02",
+        booking_code=booked.json()["code"],
+        identity={"id_number": person},  # type: ignore[arg-type]
+    )
+    reply = kiosk.request("appointment.checkin", checkin)
+    assert reply.status == "ok" and reply.data is not None
+    assert reply.data["ticket"]["number"] == "Y001" and reply.data["walk_in"] is False
+    # Serve it as an accepted case, then ask for progress at the kiosk with the ID card.
+    window = {"Authorization": bus.http.headers["Authorization"]}
+    for step in ("call-next", "start"):
+        assert bus.http.post(f"/api/v1/windows/w05/{step}", headers=window).status_code == 200
+    done = bus.http.post("/api/v1/windows/w05/finish", json={"outcome": "受理"}, headers=window)
+    assert done.status_code == 200, done.text
+    query = ProgressQuery(
+        ts=time_now(),
+        request_id=Request.new_id(),
+        device_id="kiosk-02",
+        identity={"id_number": person},  # type: ignore[arg-type]
+    )
+    progress = kiosk.request("progress.query", query)
+    assert progress.status == "ok" and progress.data is not None
+    (case,) = progress.data["cases"]
+    assert case["item_name"] == "居住证申领" and case["status"] == "已受理" and case["serial_no"].startswith(item)

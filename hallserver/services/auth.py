@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from firmware_config.devices import DeviceSet, bound_window
 from firmware_config.hall import AccessRole
@@ -172,7 +172,3 @@ def staff_principal(ctx: HallContext, username: str) -> Principal:
         everything=member.role in (AccessRole.manager, AccessRole.admin),
     )
 
-
-def credentials_exist(session: Session) -> bool:
-    """Whether any staff password has been set."""
-    return session.exec(select(Credential)).first() is not None

@@ -18,6 +18,7 @@ bench: setup
 	@$(PY) -m bench.ticket_core
 	@$(PY) -m bench.bus_roundtrip
 	@$(PY) -m bench.printer_latency
+	@$(PY) -m bench.display_latency
 	@$(PY) -m bench.report_year
 
 lint: setup

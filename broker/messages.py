@@ -225,6 +225,8 @@ class WindowState(Message):
     status_reason: str | None = None
     serving: str | None = None
     staff_display_name: str | None = None
+    staff_duties: str | None = Field(default=None, description="Shown on the window display (003 §37)")
+    staff_contact: str | None = Field(default=None, description="Shown on the window display (003 §37)")
     groups: list[str]
 
 

@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         appointment_routes,
     ):
         api.include_router(module.router)
+    api.include_router(device_routes.notices)
     app.include_router(api)
     _install_error_handlers(app)
     return app

@@ -20,6 +20,8 @@ from hallserver.catalog.search import CatalogSearch
 from hallserver.services.calendar import HallCalendar, Holidays
 from hallserver.services.context import HallContext, check_catalog_against_hall
 from hallserver.settings import Settings
+from kiosk.display.cli import display_command
+from kiosk.evaluator.cli import evaluator_command, keybox_simulator_command
 from kiosk.printer.cli import agent_command, printer_app
 
 app = typer.Typer(help="hallq — 政务服务大厅排队、自助与评价系统", no_args_is_help=True)
@@ -39,6 +41,9 @@ app.command("provision")(provision_command)
 app.add_typer(broker_app, name="broker", help="The hall's Mosquitto broker (生成配置、启动)")
 app.add_typer(printer_app, name="printer", help="ESC/POS printers: simulator, capture preview (打印机)")
 app.command("printer-agent")(agent_command)
+app.command("display")(display_command)
+app.command("evaluator")(evaluator_command)
+app.command("keybox-sim")(keybox_simulator_command)
 
 HallDir = Annotated[Path | None, typer.Option(help="Hall folder (hall.yaml + catalog/); default HALLQ_HALL_DIR")]
 

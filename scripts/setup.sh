@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(python3 python3-venv python3-dev postgresql mosquitto mosquitto-clients systemd
-              fonts-noto-cjk fonts-wqy-microhei espeak-ng sox xvfb libgl1-mesa-dri libegl1 libgles2 libmtdev1)
+              fonts-noto-cjk fonts-wqy-microhei espeak-ng sox xvfb libgl1-mesa-dri libegl1 libgles2 libmtdev1 alsa-utils)
 VENV=.venv
 STAMP="$VENV/.setup-stamp"
 

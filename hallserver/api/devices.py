@@ -5,11 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import Field
 
 from firmware_config.devices import BUS_KIND, bound_window
-from hallserver.api.deps import HallDep
+from hallserver.api.deps import Auth, Hall, HallDep
+from hallserver.api.schemas import Body
+from hallserver.gateway.gateway import Gateway
+from hallserver.services.errors import HallError
 
 router = APIRouter(prefix="/devices", tags=["设备 devices"])
+notices = APIRouter(prefix="/notices", tags=["设备 devices"])
+
+
+class NoticeIn(Body):
+    """A notice for every display in the hall."""
+
+    message: str = Field(min_length=2, max_length=120)
+
+
+def _gateway(hall: Hall) -> Gateway:
+    if hall.gateway is None:
+        raise HallError("unavailable", "消息总线未启用，无法向显示屏发布通知")
+    return hall.gateway
+
+
+@notices.post("", summary="向所有显示屏发布通知（管理员）")
+def broadcast(body: NoticeIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
+    """Shown on every window and hall display until cleared."""
+    principal.require("manager", "admin")
+    return {"displays": _gateway(hall).broadcast(body.message), "message": body.message}
+
+
+@notices.delete("", summary="撤下显示屏通知（管理员）")
+def clear(hall: HallDep, principal: Auth) -> dict[str, Any]:
+    """Remove the notice from every display."""
+    principal.require("manager", "admin")
+    return {"displays": _gateway(hall).broadcast(None)}
 
 
 @router.get("", summary="设备在线状态与健康状况")

@@ -26,7 +26,7 @@ class Effects:
     calls: list[tuple[int, str]] = field(default_factory=list)  # (ticket id, window id)
     prints: list[PrintOrder] = field(default_factory=list)
     prompts: list[int] = field(default_factory=list)  # visits whose window's evaluator should ask for a rating
-    answered: list[str] = field(default_factory=list)  # windows whose evaluator prompt is answered: clear it
+    answered: list[tuple[str, int]] = field(default_factory=list)  # (window, visit) rated: clear that prompt
 
     def window(self, window_id: str, queue: bool = True) -> Effects:
         """Mark a window (and by default the queue) as changed."""

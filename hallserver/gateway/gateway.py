@@ -80,6 +80,7 @@ class Gateway:
         self.topics = Topics(ctx.profile.hall.id)
         self.handlers = Handlers(ctx, devices, base_url, self._printer_problem)
         self._jobs: dict[str, tuple[str, str | None]] = {}  # print job → (device to tell, ticket number)
+        self._prompted: dict[str, int] = {}  # window → the visit its evaluator is asking about
         self._device_config = device_config
         self.seen: dict[str, DeviceSeen] = {d.id: DeviceSeen() for d in devices.devices}
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -168,9 +169,11 @@ class Gateway:
                 self._publish_recent(s)
             for visit_id in effects.prompts:
                 self._prompt(s, visit_id)
-        for window_id in effects.answered:  # an empty retained message clears the prompt
-            for device_id in self._evaluators(window_id):
-                self.client.publish(self.topics.device(device_id, "prompt"), None, retain=True)
+        for window_id, visit_id in effects.answered:  # an empty retained message clears the prompt…
+            if self._prompted.get(window_id) == visit_id:  # …unless it already asks about the next visit
+                del self._prompted[window_id]
+                for device_id in self._evaluators(window_id):
+                    self.client.publish(self.topics.device(device_id, "prompt"), None, retain=True)
         for order in effects.prints:
             job = PrintJob(
                 ts=ts,
@@ -184,6 +187,14 @@ class Gateway:
             )
             if order.origin is not None:
                 self._jobs[order.job_id] = (order.origin, order.document.get("ticket"))
+
+    def broadcast(self, message: str | None) -> int:
+        """A manager's notice on every display (retained); None clears it. Returns how many displays."""
+        screens = [d.id for d in self.devices.devices if d.type in ("window_display", "hall_display")]
+        notice = DeviceNotice(ts=self.ctx.now(), type="broadcast", message=message) if message else None
+        for device_id in screens:
+            self.client.publish(self.topics.device(device_id, "notice"), notice, retain=True)
+        return len(screens)
 
     def _evaluators(self, window_id: str) -> list[str]:
         return [d.id for d in self.devices.devices if d.type == "evaluator" and bound_window(d) == window_id]
@@ -202,6 +213,7 @@ class Gateway:
             item_name=self.ctx.entry_name(visit.item_code) if visit.item_code else None,
             staff_display_name=staff,
         )
+        self._prompted[visit.window_id] = visit_id
         for device_id in self._evaluators(visit.window_id):
             self.client.publish(self.topics.device(device_id, "prompt"), prompt, retain=True)
 

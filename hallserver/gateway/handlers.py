@@ -188,7 +188,7 @@ class Handlers:
         effects = Effects()
         window = bound_window(device)
         if device.type == "evaluator" and window:
-            effects.answered.append(window)
+            effects.answered.append((window, evaluation.visit_id))
         data = {
             "evaluation_id": evaluation.id,
             "is_bad": evaluation.is_bad,

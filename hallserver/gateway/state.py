@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from broker.messages import Call, CatalogVersion, GroupQueue, QueueState, WindowState
+from firmware_config.hall import Staff
 from hallserver.models import Ticket, TicketEvent, WindowRow
 from hallserver.services import estimates, windows
 from hallserver.services.announce import call_speech, call_text
@@ -16,6 +17,7 @@ from hallserver.services.context import HallContext
 def window_state(session: Session, ctx: HallContext, window_id: str, ts: datetime) -> WindowState:
     """What the display of one window shows."""
     v = windows.view(session, ctx, window_id)
+    staff = _staff_on_duty(ctx, window_id, v.staff_role)
     return WindowState(
         ts=ts,
         window_id=v.id,
@@ -25,8 +27,16 @@ def window_state(session: Session, ctx: HallContext, window_id: str, ts: datetim
         status_reason=v.status_reason,
         serving=v.serving,
         staff_display_name=v.staff_display_name,
+        staff_duties=staff.duties if staff else None,
+        staff_contact=staff.contact if staff else None,
         groups=v.groups,
     )
+
+
+def _staff_on_duty(ctx: HallContext, window_id: str, role: str) -> Staff | None:
+    window = next((w for w in ctx.profile.windows if w.id == window_id), None)
+    staff_id = (window.staff.a if role == "A" else window.staff.b) if window else None
+    return ctx.profile.staff_member(staff_id) if staff_id else None
 
 
 def all_window_states(session: Session, ctx: HallContext, ts: datetime) -> list[WindowState]:

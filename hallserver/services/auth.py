@@ -171,4 +171,3 @@ def staff_principal(ctx: HallContext, username: str) -> Principal:
         windows=frozenset(mine),
         everything=member.role in (AccessRole.manager, AccessRole.admin),
     )
-

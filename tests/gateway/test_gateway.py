@@ -351,3 +351,29 @@ def test_checkin_and_progress_over_the_bus(bus: Bus) -> None:
     assert progress.status == "ok" and progress.data is not None
     (case,) = progress.data["cases"]
     assert case["item_name"] == "居住证申领" and case["status"] == "已受理" and case["serial_no"].startswith(item)
+
+
+def test_a_late_rating_does_not_clear_the_next_visits_prompt(bus: Bus) -> None:
+    from broker.messages import EvaluationSubmit
+
+    evaluator, prompts = bus.device("eval-w16", bus.topics.device("eval-w16", "prompt"))
+    visits = []
+    for _ in range(2):
+        bus.http.post("/api/v1/tickets", json={"group": "consult"})
+        for step in ("call-next", "start"):
+            bus.http.post(f"/api/v1/windows/w16/{step}")
+        bus.http.post("/api/v1/windows/w16/finish", json={"outcome": "咨询"})
+        prompt = prompts.wait_for(lambda t, p, n=len(visits): p is not None and p["ticket"] == f"G00{n + 1}")
+        visits.append(prompt["visit_id"])  # type: ignore[index]
+    late = EvaluationSubmit(
+        ts=time_now(), request_id=Request.new_id(), device_id="eval-w16", visit_id=visits[0], level=5
+    )
+    assert evaluator.request("evaluation.submit", late).status == "ok"
+    bus.gateway.drain()
+    time.sleep(0.3)
+    assert prompts.on(bus.topics.device("eval-w16", "prompt"))[-1]["visit_id"] == visits[1]  # type: ignore[index]
+    now = EvaluationSubmit(
+        ts=time_now(), request_id=Request.new_id(), device_id="eval-w16", visit_id=visits[1], level=5
+    )
+    assert evaluator.request("evaluation.submit", now).status == "ok"
+    assert prompts.wait_for(lambda t, p: p is None) is None  # answered: cleared

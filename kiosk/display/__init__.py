@@ -1,0 +1,1 @@
+"""Window displays (one per window) and hall displays (latest calls, queues, hours), driven by the bus."""

@@ -1,0 +1,113 @@
+"""`display_command`, which the main CLI mounts as `hallq display --device display-w03` (window display) or
+`hallq display --device hall-display-1` (hall display)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from firmware_config.devices import HallDisplayProfile, WindowDisplayProfile
+from hallserver.settings import Settings
+from kiosk.display.hallinfo import HallInfo
+from kiosk.display.service import DisplayService
+from kiosk.ui.cli import (
+    BrokerHostOption,
+    BrokerPortOption,
+    DeviceOption,
+    FullscreenOption,
+    HallDirOption,
+    ScreenshotOption,
+    SecretDirOption,
+    SizeOption,
+    fail,
+    full_screen,
+    state_dir,
+    window_size,
+)
+from kiosk.ui.device import DeviceSetupError, load_device
+from kiosk.voice.announcer import Announcer
+from kiosk.voice.player import detect_player
+from kiosk.voice.tts import SpeechRenderer, VoiceSettings, VoiceUnavailable
+
+log = logging.getLogger("hallq.display")
+
+
+def make_announcer(cache_dir: Path, repeat: int) -> tuple[Announcer | None, str | None]:
+    """The voice of a display, or None and why not (a display without speech still shows calls)."""
+    try:
+        renderer = SpeechRenderer(cache_dir, VoiceSettings(repeat=repeat))
+    except VoiceUnavailable as exc:
+        log.error("display: %s", exc)
+        return None, str(exc)
+    player = detect_player()
+    log.info("display: voice plays through %s", player.name)
+    return Announcer(renderer, player), None
+
+
+def default_size(profile: WindowDisplayProfile | HallDisplayProfile, fullscreen: bool) -> tuple[int, int]:
+    """Full HD on a board; half of it in a window on a desk."""
+    portrait = isinstance(profile, HallDisplayProfile) and profile.orientation == "portrait"
+    width, height = (1080, 1920) if portrait else (1920, 1080)
+    return (width, height) if fullscreen else (width // 2, height // 2)
+
+
+def display_command(
+    device: DeviceOption,
+    hall_dir: HallDirOption = None,
+    secret_dir: SecretDirOption = None,
+    broker_host: BrokerHostOption = None,
+    broker_port: BrokerPortOption = None,
+    fullscreen: FullscreenOption = None,
+    size: SizeOption = None,
+    voice: Annotated[bool | None, typer.Option("--voice/--no-voice", help="Default: the profile's voice")] = None,
+    repeat: Annotated[int, typer.Option(min=1, max=5, help="Times each call is read")] = 2,
+    screenshot: ScreenshotOption = None,
+) -> None:
+    """Run a window display or the hall display: driven only by retained bus state, calls read aloud."""
+    logging.basicConfig(level=Settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        setup = load_device(device, ("window_display", "hall_display"), hall_dir, secret_dir, broker_host, broker_port)
+    except DeviceSetupError as exc:
+        raise fail(str(exc)) from exc
+    profile = setup.profile
+    assert isinstance(profile, WindowDisplayProfile | HallDisplayProfile)
+    if voice is not None:
+        profile = profile.model_copy(update={"voice": voice})
+    info = (
+        HallInfo.from_profile(setup.hall, setup.devices)
+        if setup.hall is not None
+        else HallInfo.from_config(setup.hall_name, setup.config)
+    )
+    announcer, problem = make_announcer(state_dir("display") / "voice", repeat) if profile.voice else (None, None)
+    service = DisplayService(profile, setup.bus, info, announcer, voice_problem=problem)
+    fs = full_screen(fullscreen)
+    width, height = window_size(size, default_size(profile, fs))
+    from kiosk.ui.setup import UiUnavailable, prepare
+
+    try:
+        prepare(width, height, fullscreen=fs)
+        from kiosk.display.app import DisplayApp
+    except UiUnavailable as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(
+        f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}，语音 {'开' if announcer else '关'}"
+    )
+    app = DisplayApp(service)
+    if screenshot is not None:
+        _shoot_then_stop(app, screenshot)
+    app.run()
+
+
+def _shoot_then_stop(app: object, path: Path, delay_s: float = 2.0) -> None:
+    from kivy.clock import Clock
+
+    from kiosk.ui.setup import screenshot
+
+    def shoot(_dt: float) -> None:
+        typer.echo(f"截图：{screenshot(path)}")
+        app.stop()  # type: ignore[attr-defined]
+
+    Clock.schedule_once(shoot, delay_s)

@@ -1,0 +1,81 @@
+"""The window display (Kivy): window name, the ticket being served (large), the staff card, the window's
+status, a notice line. It only draws a WindowScreen; it never decides what to show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.display.views import WindowScreen
+from kiosk.ui import theme
+from kiosk.ui.widgets import Panel, Text, rescale
+
+STATUS_COLOURS = {"paused": theme.PAUSED, "closed": theme.CLOSED, "unknown": theme.MUTED}
+
+
+class WindowDisplayView(Panel):
+    """Landscape layout; sizes follow the screen's short side."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(theme.BACKGROUND, orientation="vertical", **kwargs)
+        self.hall = Text(px=34, colour=theme.MUTED)
+        self.window_name = Text(px=84, bold=True, halign="center")
+        self.clock = Text(px=32, colour=theme.MUTED, halign="right")
+        header = Panel(theme.HEADER, size_hint_y=0.15, padding=(40, 0), spacing=20)
+        header.add_widget(_sized(self.hall, 0.32))
+        header.add_widget(_sized(self.window_name, 0.36))
+        header.add_widget(_sized(self.clock, 0.32))
+        self.add_widget(header)
+
+        body = Panel(theme.BACKGROUND, size_hint_y=0.72, padding=30, spacing=30)
+        serving = Panel(theme.PANEL, orientation="vertical", size_hint_x=0.56, padding=20, radius=16)
+        self.caption = Text(px=48, colour=theme.MUTED, halign="center", size_hint_y=0.2)
+        self.ticket = Text(px=300, colour=theme.TICKET, bold=True, halign="center", size_hint_y=0.6)
+        self.reason = Text(px=40, colour=theme.TEXT, halign="center", size_hint_y=0.2, lines=2)
+        for widget in (self.caption, self.ticket, self.reason):
+            serving.add_widget(widget)
+        body.add_widget(serving)
+
+        card = Panel(theme.PANEL_ALT, orientation="vertical", size_hint_x=0.44, padding=(36, 24), radius=16)
+        self.staff_title = Text("工作人员", px=34, colour=theme.MUTED, size_hint_y=0.14)
+        self.staff = Text(px=110, bold=True, size_hint_y=0.3)
+        self.duties = Text(px=38, size_hint_y=0.2, lines=2)
+        self.contact = Text(px=38, size_hint_y=0.14)
+        self.groups = Text(px=34, colour=theme.MUTED, size_hint_y=0.22, lines=2)
+        for widget in (self.staff_title, self.staff, self.duties, self.contact, self.groups):
+            card.add_widget(widget)
+        body.add_widget(card)
+        self.add_widget(body)
+
+        self.footer = Panel(theme.HEADER, size_hint_y=0.13, padding=(40, 0))
+        self.notice = Text(px=40, colour=theme.NOTICE)
+        self.footer.add_widget(self.notice)
+        self.add_widget(self.footer)
+        self.bind(size=lambda *_: rescale(self))
+
+    def show(self, data: WindowScreen) -> None:
+        """Draw one WindowScreen."""
+        self.hall.show(data.hall_name)
+        self.window_name.show(data.window_name)
+        self.clock.show(data.clock)
+        self.caption.show(data.caption)
+        if data.status == "open":
+            self.ticket.px = 300 if len(data.serving) <= 4 else 240
+            self.ticket.show(data.serving or "—", theme.TICKET)
+            self.reason.show("")
+        else:
+            self.ticket.px = 170
+            self.ticket.show(data.status_text, STATUS_COLOURS.get(data.status, theme.MUTED))
+            reason = f"原因：{data.status_reason}\n" if data.status_reason else ""
+            self.reason.show(f"{reason}请到其他窗口办理")
+        self.staff.show(data.staff_name or "—")
+        self.duties.show(data.duties)
+        self.contact.show(data.contact)
+        self.groups.show(data.groups)
+        offline = "（与服务器的连接已中断，显示的可能不是最新状态）" if data.offline else ""
+        self.notice.show(offline + data.notice, theme.OFFLINE if data.offline else theme.NOTICE)
+        rescale(self)
+
+
+def _sized(widget: Text, share: float) -> Text:
+    widget.size_hint_x = share
+    return widget

@@ -1,0 +1,121 @@
+"""`evaluator_command`, which the main CLI mounts as `hallq evaluator --device eval-w03`: the tablet app, or
+a headless agent when the profile has an RS-485 key box; and `keybox_simulator_command` for demos."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from firmware_config.devices import EvaluatorProfile
+from hallserver.settings import Settings
+from kiosk import watchdog
+from kiosk.evaluator.service import EvaluatorService
+from kiosk.ui.cli import (
+    BrokerHostOption,
+    BrokerPortOption,
+    DeviceOption,
+    FullscreenOption,
+    HallDirOption,
+    ScreenshotOption,
+    SecretDirOption,
+    SizeOption,
+    fail,
+    full_screen,
+    window_size,
+)
+from kiosk.ui.device import DeviceSetupError, load_device
+
+TABLET = (1280, 800)
+
+
+def evaluator_command(
+    device: DeviceOption,
+    hall_dir: HallDirOption = None,
+    secret_dir: SecretDirOption = None,
+    broker_host: BrokerHostOption = None,
+    broker_port: BrokerPortOption = None,
+    fullscreen: FullscreenOption = None,
+    size: SizeOption = None,
+    screenshot: ScreenshotOption = None,
+) -> None:
+    """Run a window's evaluator: rate each finished visit (好差评) on the tablet or the key box."""
+    logging.basicConfig(level=Settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        setup = load_device(device, ("evaluator",), hall_dir, secret_dir, broker_host, broker_port)
+    except DeviceSetupError as exc:
+        raise fail(str(exc)) from exc
+    profile = setup.profile
+    assert isinstance(profile, EvaluatorProfile)
+    service = EvaluatorService(profile, setup.bus)
+    if profile.keybox is not None:
+        _run_keybox(service)
+        return
+    from kiosk.ui.setup import UiUnavailable, prepare
+
+    fs = full_screen(fullscreen)
+    try:
+        prepare(*window_size(size, TABLET), fullscreen=fs)
+        from kiosk.evaluator.app import EvaluatorApp
+    except UiUnavailable as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}")
+    app = EvaluatorApp(service, setup.hall_name)
+    if screenshot is not None:
+        from kiosk.display.cli import _shoot_then_stop
+
+        _shoot_then_stop(app, screenshot)
+    app.run()
+
+
+def _run_keybox(service: EvaluatorService) -> None:
+    """Headless: key presses rate the prompted visit; timers tick here."""
+    keybox = service.profile.keybox
+    assert keybox is not None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        service.start()
+    except OSError as exc:
+        raise fail(f"无法打开评价按键盒串口 {keybox.port}：{exc}") from exc
+    watchdog.ready(f"{service.profile.name}（按键盒 {keybox.port}）已启动")
+    typer.echo(f"{service.profile.name}：按键盒 {keybox.port}（{keybox.baudrate} 波特），等待评价")
+    interval = watchdog.watchdog_interval()
+    last_ping = 0.0
+    try:
+        while not stop.wait(0.25):
+            service.controller.tick()
+            if interval:
+                last_ping += 0.25
+                if last_ping >= interval / 2:
+                    watchdog.watchdog_ping()
+                    last_ping = 0.0
+    finally:
+        watchdog.stopping()
+        service.stop()
+
+
+def keybox_simulator_command(
+    address: Annotated[int, typer.Option(min=0, max=255, help="Box address on the RS-485 line")] = 1,
+) -> None:
+    """Run a simulated RS-485 key box on a pseudo-terminal; type 1–5 and Enter to press a key."""
+    from kiosk.evaluator.keybox_sim import KeyBoxSimulator
+
+    sim = KeyBoxSimulator(address)
+    typer.echo(f"模拟评价按键盒：串口 {sim.port}（在 devices.yaml 的 keybox.port 中填写它）")
+    typer.echo("输入 1（非常满意）… 5（非常不满意）后回车；Ctrl-D 退出")
+    try:
+        while True:
+            try:
+                line = input("> ").strip()
+            except EOFError:
+                break
+            if line.isdigit():
+                acked = sim.press(int(line))
+                typer.echo("已确认" if acked else "主机未应答")
+    finally:
+        sim.close()

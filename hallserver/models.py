@@ -123,6 +123,8 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("series", "service_date", "seq", name="uq_ticket_number"),
         sa.Index("ix_ticket_queue", "service_date", "state", "group_code"),
+        # Recent service times per group (wait estimates on every issue and call): newest first, no scan.
+        sa.Index("ix_ticket_service_times", "group_code", "state", "finished_at", "started_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

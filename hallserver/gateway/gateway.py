@@ -49,6 +49,7 @@ log = logging.getLogger("hallq.gateway")
 PRINT_JOB_TTL = timedelta(minutes=5)  # a ticket nobody is standing at the printer for is not printed
 REQUEST_LOG_DAYS = 2
 RECENT_CALLS = 10
+QUEUE_COALESCE_S = 0.1
 
 
 @dataclass
@@ -81,6 +82,8 @@ class Gateway:
         self.handlers = Handlers(ctx, devices, base_url, self._printer_problem)
         self._jobs: dict[str, tuple[str, str | None]] = {}  # print job → (device to tell, ticket number)
         self._prompted: dict[str, int] = {}  # window → the visit its evaluator is asking about
+        self._queue_lock = threading.Lock()
+        self._queue_pending = False
         self._device_config = device_config
         self.seen: dict[str, DeviceSeen] = {d.id: DeviceSeen() for d in devices.devices}
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -160,7 +163,7 @@ class Gateway:
                     retain=True,
                 )
             if effects.queue:
-                self.client.publish(self.topics.queue_state(), state.queue_state(s, self.ctx, ts), retain=True)
+                self._queue_later()
             for ticket_id, _window in effects.calls:
                 call = state.latest_call(s, self.ctx, ticket_id)
                 if call is not None:
@@ -195,6 +198,23 @@ class Gateway:
         for device_id in screens:
             self.client.publish(self.topics.device(device_id, "notice"), notice, retain=True)
         return len(screens)
+
+    def _queue_later(self) -> None:
+        """Coalesce queue-state publications: one within QUEUE_COALESCE_S of the first change, however many
+        tickets arrive meanwhile (recomputing it per ticket capped the gateway at ~190 requests/s)."""
+        with self._queue_lock:
+            if self._queue_pending:
+                return
+            self._queue_pending = True
+        timer = threading.Timer(QUEUE_COALESCE_S, lambda: self._work.put(self._publish_queue))
+        timer.daemon = True
+        timer.start()
+
+    def _publish_queue(self) -> None:
+        with self._queue_lock:
+            self._queue_pending = False
+        with session_scope(self.engine) as s:
+            self.client.publish(self.topics.queue_state(), state.queue_state(s, self.ctx, self.ctx.now()), retain=True)
 
     def _evaluators(self, window_id: str) -> list[str]:
         return [d.id for d in self.devices.devices if d.type == "evaluator" and bound_window(d) == window_id]

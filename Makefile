@@ -15,10 +15,7 @@ test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	@$(PY) -m bench.ticket_core
-	@$(PY) -m bench.bus_roundtrip
-	@$(PY) -m bench.printer_latency
-	@$(PY) -m bench.display_latency
+	@$(PY) -m bench
 	@$(PY) -m bench.report_year
 
 lint: setup

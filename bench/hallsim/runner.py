@@ -1,0 +1,53 @@
+"""Run a scenario's configurations on one shared day and collect their metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.hallsim.arrivals import Day, generate
+from bench.hallsim.configs import Setup, standard_setups
+from bench.hallsim.engine import SimResult, simulate
+from bench.hallsim.metrics import Metrics, measure
+from bench.hallsim.proposal import VARIANTS
+from bench.hallsim.scenario import Scenario
+from hallserver.services.allocation import Candidate, Situation, get_policy
+
+
+def resolve(name: str) -> Callable[[Situation], Candidate | None]:
+    """The real policy of that name; a bench-only proposal only when no real policy has the name."""
+    try:
+        return get_policy(name)
+    except ValueError:
+        if name in VARIANTS:
+            return VARIANTS[name]
+        raise
+
+
+@dataclass
+class ScenarioRun:
+    """One scenario: the shared day and every configuration's result and metrics."""
+
+    scenario: Scenario
+    day: Day
+    results: list[SimResult]
+    metrics: list[Metrics]
+
+    def metric(self, key: str) -> Metrics:
+        """Metrics of one configuration by key."""
+        return next(m for m in self.metrics if m.setup == key)
+
+
+def run_scenario(scenario: Scenario, setups: list[Setup] | None = None) -> ScenarioRun:
+    """Every configuration on the same citizens (common random numbers)."""
+    day = generate(scenario)
+    setups = setups if setups is not None else standard_setups(scenario)
+    results, metrics = [], []
+    for setup in setups:
+        t0 = time.perf_counter()
+        result = simulate(scenario, setup, day, resolve(setup.policy))
+        elapsed = time.perf_counter() - t0
+        results.append(result)
+        metrics.append(measure(result, elapsed))
+    return ScenarioRun(scenario, day, results, metrics)

@@ -1,0 +1,327 @@
+"""Live-system load on loopback (not a test: reports numbers): simulated kiosks and window callers over the
+real Mosquitto against the real hall server + gateway, on SQLite and on PostgreSQL.
+
+Measures, per backend: ticket.issue round trip p50/p95/p99 at fixed offered rates (open loop: requests go
+out on schedule whatever the replies do; latency counts from the scheduled instant, so a server that falls
+behind is not excused; no reply within 5 s is a timeout), the highest rate with p99 < 50 ms (step search),
+call → display latency, the bare broker round trip in the same run, and the server's memory after a
+simulated day of visits (issue → call → start → finish).
+
+    python -m bench.load [--quick] [--backend sqlite|postgresql|both] [--kiosks 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from bench.bus_roundtrip import bare_roundtrip
+from bench.live_hall import ZONE, LiveHall, live_hall, postgres_server
+from bench.load_kiosks import KioskPool, device_client
+from bench.load_stats import (
+    AFTER_DAY_RATES,
+    FIXED_RATES,
+    P99_LIMIT_MS,
+    SEARCH_RATES,
+    TIMEOUT_S,
+    BackendResult,
+    DayRun,
+    Phase,
+    Stats,
+)
+from broker.client import BusTimeout
+from broker.messages import Request, WindowAction
+from hallserver.catalog.loader import load_catalog
+
+
+def fixed_rates(hall: LiveHall, pool: KioskPool, rates: tuple[int, ...], seconds: float) -> list[Phase]:
+    """One phase per offered rate, each on a fresh hall day."""
+    phases = []
+    for rate in rates:
+        hall.new_day()
+        phases.append(pool.open_loop(rate, seconds))
+        pool.settle(hall)
+    return phases
+
+
+def step_search(hall: LiveHall, pool: KioskPool, seconds: float, rates: tuple[int, ...]) -> tuple[list[Phase], float]:
+    """Raise the offered rate until p99 ≥ 50 ms (or answers are lost or fall behind); bounded by `rates`.
+    The first failing rate is tried once more, so one stall of a shared machine does not end the search."""
+    phases, best, retried = [], 0.0, False
+    for rate in rates:
+        hall.new_day()
+        phase = pool.open_loop(rate, seconds)
+        pool.settle(hall)
+        phases.append(phase)
+        if not phase.passed and not retried:
+            retried = True
+            hall.new_day()
+            phase = pool.open_loop(rate, seconds)
+            pool.settle(hall)
+            phases.append(phase)
+        if not phase.passed:
+            break
+        best = rate
+    return phases, best
+
+
+def call_to_display(hall: LiveHall, n: int) -> tuple[Stats, Stats]:
+    """caller-w01 sends window.call_next; display-w01 receives hall/demo/call. Then 过号 frees the window.
+    Runs on a day that already has waiting tickets."""
+    caller = device_client(hall, "caller-w01")
+    caller.enable_replies("caller-w01")
+    display = device_client(hall, "display-w01")
+    seen = threading.Event()
+    arrived: list[float] = []
+
+    def on_call(_topic: str, payload: bytes) -> None:
+        if json.loads(payload).get("window_id") == "w01":
+            arrived.append(time.perf_counter())
+            seen.set()
+
+    display.subscribe("hall/demo/call", on_call)
+    display.start()
+    caller.start()
+    replies, shown = [], []
+    try:
+        for _ in range(n):
+            seen.clear()
+            t0 = time.perf_counter()
+            reply = caller.request("window.call_next", _action("caller-w01", "w01"), timeout_s=TIMEOUT_S, attempts=1)
+            replies.append(time.perf_counter() - t0)
+            if reply.status != "ok" or not (reply.data or {}).get("ticket"):
+                raise RuntimeError(f"call_next found nobody to call: {reply.error}")
+            shown.append(arrived[-1] - t0 if seen.wait(TIMEOUT_S) else math.inf)
+            caller.request("window.no_show", _action("caller-w01", "w01"), timeout_s=TIMEOUT_S, attempts=1)
+    finally:
+        caller.stop()
+        display.stop()
+    return Stats.of(replies), Stats.of(shown)
+
+
+def _action(device: str, window: str, **extra: Any) -> WindowAction:
+    return WindowAction(ts=datetime.now(ZONE), request_id=Request.new_id(), device_id=device, window_id=window, **extra)
+
+
+def simulated_day(hall: LiveHall, pool: KioskPool, visits: int, rate: float) -> DayRun:
+    """A day of visits on a hall clock running fast: kiosks issue `visits` tickets at `rate`/s while every
+    window's caller calls, starts and finishes visits as fast as the server answers."""
+    memory_idle = hall.memory()
+    speed = 8 * 3600 / max(visits / rate * 1.8, 30)  # the hall day passes while the bench runs
+    hall.new_day(speed=speed)
+    windows = [w.id for w in hall.hall.windows]
+    served: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    calls: list[float] = []
+    stop = threading.Event()
+    items = items_by_group(hall)
+    callers = [
+        threading.Thread(target=_caller_loop, args=(hall, w, stop, served, calls, items, failures), daemon=True)
+        for w in windows
+    ]
+    t0 = time.perf_counter()
+    for t in callers:
+        t.start()
+    issue = pool.open_loop(rate, visits / rate, green_share=0.05)
+    deadline = time.perf_counter() + 120
+    while sum(served.values()) < issue.ok and time.perf_counter() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    for t in callers:
+        t.join(timeout=15)
+    pool.settle(hall)
+    seconds = time.perf_counter() - t0
+    requests = issue.sent + len(calls) + 2 * sum(served.values())
+    return DayRun(
+        visits,
+        issue.ok,
+        sum(served.values()),
+        requests,
+        seconds,
+        memory_idle,
+        hall.memory(),
+        {**issue.refused, **{f"finish:{k}": v for k, v in failures.items()}},
+        issue.latency,
+        Stats.of(calls),
+    )
+
+
+def items_by_group(hall: LiveHall) -> dict[str, str]:
+    """One catalog item per queue group, for 当场办结 (groups without items end as 咨询)."""
+    catalog = load_catalog(hall.root / "hall" / "catalog")
+    out: dict[str, str] = {}
+    for code, domain in sorted(catalog.domain_of.items()):
+        group = hall.hall.group_for_domain(domain)
+        if group is not None and code in catalog.items:
+            out.setdefault(group.code, code)
+    return out
+
+
+def _caller_loop(
+    hall: LiveHall,
+    window: str,
+    stop: threading.Event,
+    served: Counter,
+    calls: list[float],
+    items: dict[str, str],
+    failures: Counter,
+) -> None:
+    device = f"caller-{window}"
+    client = device_client(hall, device)
+    client.enable_replies(device)
+    client.start()
+    try:
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                reply = client.request("window.call_next", _action(device, window), timeout_s=TIMEOUT_S, attempts=1)
+            except BusTimeout:
+                continue
+            calls.append(time.perf_counter() - t0)
+            if reply.status != "ok" or not (reply.data or {}).get("ticket"):
+                stop.wait(0.3)  # nobody waiting for this window yet
+                continue
+            client.request("window.start", _action(device, window), timeout_s=TIMEOUT_S, attempts=1)
+            item = items.get(reply.data["ticket"]["group"])  # type: ignore[index]
+            finish = {"outcome": "当场办结", "item_code": item} if item else {"outcome": "咨询"}
+            done = client.request("window.finish", _action(device, window, **finish), timeout_s=TIMEOUT_S)
+            if done.status == "ok":
+                served[window] += 1
+            else:
+                failures[done.error.code if done.error else "?"] += 1
+    except BusTimeout:
+        pass
+    finally:
+        client.stop()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much load to offer: the full run or --quick."""
+
+    kiosks: int = 16
+    fixed_seconds: float = 6.0
+    search_seconds: float = 5.0
+    search_rates: tuple[int, ...] = SEARCH_RATES
+    calls: int = 200
+    bare: int = 1000
+    day_visits: int = 3600  # a county hall's day (DOMAIN.md "Scale")
+    pg_day_visits: int = 1800  # PostgreSQL answers more slowly: half a day keeps the run bounded
+    day_rate: float = 40.0  # kiosk tickets/s; with the callers' 3 requests per visit ≈ 160 requests/s
+
+    @classmethod
+    def quick(cls) -> Plan:
+        """A short run: a minute or so per backend."""
+        return cls(
+            kiosks=8,
+            fixed_seconds=3.0,
+            search_seconds=3.0,
+            search_rates=(100, 200, 300, 400, 500),
+            calls=50,
+            bare=300,
+            day_visits=600,
+            pg_day_visits=600,
+            day_rate=40.0,
+        )
+
+
+def run_backend(backend: str, plan: Plan, server_url: str | None = None) -> BackendResult:
+    """The whole measurement on one backend, on a hall of its own."""
+    t0 = time.perf_counter()
+    with live_hall(backend, plan.kiosks, server_url) as hall:
+        pool = KioskPool(hall, plan.kiosks)
+        try:
+            memory_start = hall.memory()
+            bare = Stats.of(bare_roundtrip(hall.host, hall.port, hall.secret_dir, plan.bare))
+            result = BackendResult(backend, plan.kiosks, bare, memory_start=memory_start)
+            hall.new_day()
+            pool.open_loop(50, 2.0)  # warm-up (connections, caches, first queries): not reported
+            pool.settle(hall)
+            result.fixed = fixed_rates(hall, pool, FIXED_RATES, plan.fixed_seconds)
+            hall.new_day()
+            pool.open_loop(100, 1 + plan.calls * 2 / 100)  # people waiting for the call → display measurement
+            pool.settle(hall)
+            result.call_reply, result.call_display = call_to_display(hall, plan.calls)
+            result.search, result.best_rate = step_search(hall, pool, plan.search_seconds, plan.search_rates)
+            visits = plan.day_visits if backend == "sqlite" else plan.pg_day_visits
+            result.day = simulated_day(hall, pool, visits, plan.day_rate)
+            # The same offered rates again, now that the database holds a day of finished visits.
+            result.after_day = fixed_rates(hall, pool, AFTER_DAY_RATES, plan.fixed_seconds)
+            result.memory_end = hall.memory()
+        finally:
+            pool.stop()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def run_all(plan: Plan, backends: tuple[str, ...] = ("sqlite", "postgresql")) -> list[BackendResult]:
+    """Every requested backend; PostgreSQL from HALLQ_TEST_POSTGRES_URL or a throwaway cluster."""
+    results = []
+    for backend in backends:
+        if backend == "postgresql":
+            with postgres_server() as url:
+                results.append(run_backend(backend, plan, url))
+        else:
+            results.append(run_backend(backend, plan))
+    return results
+
+
+def _print_phase(p: Phase) -> None:
+    print(
+        f"ticket.issue @ {p.rate:4.0f}/s  n={p.sent:5d} p50={p.latency.p50:8.2f} p95={p.latency.p95:8.2f} "
+        f"p99={p.latency.p99:8.2f} ms  answered {p.achieved:6.1f}/s  timeouts={p.timeouts} refused={p.refused} "
+        f"{'PASS' if p.passed else 'fail'}"
+    )
+
+
+def print_result(r: BackendResult) -> None:
+    """Human-readable lines for one backend."""
+    print(f"\n== {r.backend}: {r.kiosks} kiosks, {r.seconds:.0f} s ==")
+    print(f"bare broker round trip        p50={r.bare.p50:6.2f} p95={r.bare.p95:6.2f} p99={r.bare.p99:6.2f} ms")
+    for label, phases in (("fresh database", r.fixed), ("step search", r.search), ("after the day", r.after_day)):
+        print(f"-- {label}")
+        for p in phases:
+            _print_phase(p)
+    print(f"highest rate with p99 < {P99_LIMIT_MS:.0f} ms: {r.best_rate:.0f}/s")
+    if r.call_display and r.call_reply:
+        print(
+            f"call_next reply p50={r.call_reply.p50:.2f} p99={r.call_reply.p99:.2f} ms; "
+            f"call → display p50={r.call_display.p50:.2f} p95={r.call_display.p95:.2f} p99={r.call_display.p99:.2f} ms"
+        )
+    if r.day:
+        d = r.day
+        print(
+            f"day: {d.issued}/{d.visits} issued, {d.served} served, {d.requests} requests in {d.seconds:.0f} s; "
+            f"RSS {d.memory_idle['rss_mib']:.0f} → {d.memory_after['rss_mib']:.0f} MiB "
+            f"(peak {d.memory_after['peak_mib']:.0f})"
+        )
+
+
+def main() -> None:
+    """Run and print; --json for the raw figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--kiosks", type=int)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    plan = Plan.quick() if args.quick else Plan()
+    if args.kiosks:
+        plan = Plan(**{**asdict(plan), "kiosks": args.kiosks})
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    results = run_all(plan, backends)
+    for r in results:
+        print_result(r)
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], ensure_ascii=False, default=str, indent=1))
+
+
+if __name__ == "__main__":
+    main()

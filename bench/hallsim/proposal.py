@@ -4,9 +4,9 @@ under their own names, next to the real policies.
 
 `deadline` keeps balanced's order (transferred, green, appointments, anti-starvation, response ratio) but
 changes two things:
-1. An appointment is due when its slot starts (balanced's docstring says "whose slot has come"; its code
-   says `appointment_at <= now + appointment_early_minutes`, and since check-in opens exactly that early,
-   every checked-in appointment is due at once and takes a window up to 30 minutes before its slot).
+1. An appointment is due when its slot starts, not when it checks in (balanced originally used
+   `appointment_at <= now + appointment_early_minutes`; check-in opens exactly that early, so every booking
+   took a window up to 30 minutes before its slot. bench/hallsim/probes.py tells whether it still does).
 2. Anti-starvation acts BEFORE the cap, not at it: every ticket has a deadline (an appointment: its slot;
    a walk-in: ticket time + starvation_minutes) and those whose deadline is less than `horizon` minutes
    away are called earliest-deadline-first, appointments and walk-ins together. balanced only reacts once

@@ -72,7 +72,9 @@ def balanced(s: Situation) -> Candidate | None:
         for c in cands
         if c.priority == Priority.appointment
         and c.appointment_at is not None
-        and c.appointment_at <= s.now + timedelta(minutes=s.tickets.appointment_early_minutes)
+        # Due once the slot has started: checking in early (allowed 30 minutes ahead) is no reason to take a
+        # window before the slot; until then the citizen waits like anyone (bench/hallsim showed the cost).
+        and c.appointment_at <= s.now
     ]
     if due:
         return min(due, key=lambda c: (c.appointment_at, c.queue_key, c.ticket_id))

@@ -52,9 +52,16 @@ def test_green_channel_before_everyone_else() -> None:
 
 
 def test_on_time_appointment_before_walk_ins() -> None:
+    slot = NOW - timedelta(minutes=2)  # the slot has started
+    s = situation(cand(1, waited=40), cand(2, waited=12, priority="appointment", appointment_at=slot))
+    assert balanced(s).ticket_id == 2  # type: ignore[union-attr]
+
+
+def test_appointment_checked_in_early_waits_for_its_slot() -> None:
+    # Checked in 10 minutes early: no priority yet, so the walk-in who waited 40 minutes goes first.
     slot = NOW + timedelta(minutes=10)
     s = situation(cand(1, waited=40), cand(2, waited=2, priority="appointment", appointment_at=slot))
-    assert balanced(s).ticket_id == 2  # type: ignore[union-attr]
+    assert balanced(s).ticket_id == 1  # type: ignore[union-attr]
 
 
 def test_appointment_far_ahead_of_its_slot_waits_like_anyone() -> None:

@@ -8,8 +8,10 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
+from bench.hallsim.probes import probe
+from bench.hallsim.proposal import HORIZON_MIN
 from bench.hallsim.report import sim_section
-from bench.hallsim.study import TARGET_APPOINTMENT_P95, TARGET_RATIO, Study, check
+from bench.hallsim.study import TARGET_APPOINTMENT_P95, TARGET_RATIO, Study, check, series_over_limit
 from bench.load_stats import FIXED_RATES, BackendResult
 from bench.report_format import Extras, f, pct, table, yes
 from bench.report_live import live_section, profile_section
@@ -35,69 +37,137 @@ def _again(r: BackendResult) -> str:
     return f"（阶梯搜索中同一速率再测一次：{f(again[0].latency.p99, 0)} ms）" if again else ""
 
 
+def _speed_paragraph(r: BackendResult, study: Study | None, extras: Extras) -> tuple[str, list[list[str]]]:
+    """Question 1 on SQLite, and its target rows."""
+    at200 = [p for p in r.fixed + r.search if p.rate == 200]
+    p99s = [p.latency.p99 if p.timeouts == 0 else math.inf for p in at200]
+    at50 = r.fixed[0]
+    sustained = max((p.achieved for p in r.fixed + r.search), default=0.0)
+    after = next((p for p in r.after_day if p.rate == 100), None)
+    fresh = next((p for p in r.search + r.fixed if p.rate == 100), None)
+    met_all, met_any = all(x <= ISSUE_P99_TARGET_MS for x in p99s), any(x <= ISSUE_P99_TARGET_MS for x in p99s)
+    verdict = "✅ 达到" if p99s and met_all else ("⚠️ 时达时不达" if met_any else "❌ 未达到")
+    samples = "、".join(f(x, 1) for x in p99s) + " ms"
+    text = (
+        "**早高峰时系统够快吗？** 对一个大厅的真实负荷来说够快："
+        f"50 次/秒取号时往返 p50 {f(at50.latency.p50, 1)} ms、p99 {f(at50.latency.p99, 1)} ms，叫号到显示屏 p99 "
+        f"{f(r.call_display.p99 if r.call_display else None, 1)} ms；{_peak_rates(study)}"
+        f"议题的压力目标：200 次/秒时 p99 为 {samples}（同一次运行中各次测量），{verdict} ≤ 20 ms；"
+        f"服务器（单个网关工作线程按顺序处理）最多每秒应答约 {sustained:.0f} 个取号（SQLite，新库），"
+        f"p99 < 50 ms 的最高速率 {r.best_rate:.0f} 次/秒，持续 500 次/秒"
+        f"{'达到' if sustained >= SUSTAINED_TARGET * 0.95 else '未达到'}。"
+        f"数据库里有了一天的办结记录后，100 次/秒时 p99 {f(fresh.latency.p99 if fresh else None, 0)} ms → "
+        f"{f(after.latency.p99 if after else None, 0)} ms。{_bottleneck(extras)}"
+    )
+    rows = [
+        [
+            "ticket.issue p99 @ 200 次/秒（SQLite）",
+            f"≤ {ISSUE_P99_TARGET_MS:.0f} ms",
+            samples,
+            verdict,
+            "python -m bench.load --backend sqlite",
+        ],
+        [
+            "持续取号速率（SQLite）",
+            f"≥ {SUSTAINED_TARGET:.0f}/s",
+            f"{sustained:.0f}/s（p99<50 ms：{r.best_rate:.0f}/s）",
+            yes(sustained >= SUSTAINED_TARGET * 0.95),
+            "python -m bench.load --backend sqlite",
+        ],
+    ]
+    return text, rows
+
+
+def _bottleneck(extras: Extras) -> str:
+    """What limits the rate, from the profile and the history measurement of this run."""
+    h = extras.history
+    if h and max(h.values()) > 2 * h.get(0, math.inf):
+        return (
+            "瓶颈（见“瓶颈剖析”）：每次取号都要扫描全部往日办结记录求平均办理时长，取号随历史数据线性变慢；"
+            "加索引与缓存即可回到几毫秒。"
+        )
+    per = extras.what_if.get("as built")
+    return (
+        f"往日记录已不影响取号耗时；剩下的上限是单个工作线程本身：每次取号约 {f(per, 1)} ms"
+        "（事务、实名检查、回执预计等候、请求日志），见“瓶颈剖析”。"
+    )
+
+
+def _allocation_paragraph(study: Study) -> tuple[str, list[list[str]]]:
+    """Question 2 on the county hall, and its target rows."""
+    county = study.run("county")
+    c, p = check(county, "hallq_balanced"), check(county, "pooled_deadline")
+    m, ded, pool = county.metric("hallq_balanced"), county.metric("dedicated_fifo"), county.metric("pooled_fifo")
+    misses = []
+    if c.ratio > TARGET_RATIO:
+        misses.append(f"平均等候只降到较好基线的 {c.ratio:.2f} 倍")
+    if c.appointment_p95 > TARGET_APPOINTMENT_P95:
+        misses.append(f"按时预约的 P95 迟到 {f(c.appointment_p95)} 分钟")
+    if c.over_cap:
+        misses.append(
+            f"早高峰有 {c.over_cap} 个普通号等候超过 {c.cap:.0f} 分钟（最长 {f(c.walk_in_max)} 分钟，"
+            f"无差别 FIFO 最长 {f(pool.max_wait)} 分钟）"
+        )
+    verdict = "能，议题的三项目标全部达到。" if c.met else "能，但还差一步：" + "；".join(misses) + "。"
+    text = (
+        f"**hallq 的分配能减少等候吗？** {verdict}县级大厅忙碌的周一（{len(county.day.citizens)} 人次、"
+        f"{county.scenario.window_count} 个窗口）：专窗分设 FIFO 平均等 {ded.mean_wait:.1f} 分钟，无差别 FIFO "
+        f"{pool.mean_wait:.1f} 分钟，hallq 默认 {m.mean_wait:.1f} 分钟（{c.ratio:.2f} 倍）；15 分钟内叫到的比例 "
+        f"{pct(pool.within_15)} → {pct(m.within_15)}；绿色通道平均 {f(m.green_mean_wait)} 分钟；放弃率 "
+        f"{pct(m.abandonment)}（无差别 FIFO {pct(pool.abandonment)}）。原因与建议的 allocation.py 修改见第三部分；"
+        f"提案策略 `deadline` 在无差别窗口上：{p.ratio:.2f} 倍、预约 P95 {f(p.appointment_p95)} 分钟、"
+        f"超限 {p.over_cap} 个（{'三项全部达到' if p.met else '仍未全部达到'}）。"
+    )
+    cmd = "python -m bench.hallsim county"
+    city_s = max(mm.sim_seconds for mm in study.run("city").metrics)
+    rows = [
+        [
+            "hallq 默认平均等候 ÷ 较好基线（县级）",
+            f"≤ {TARGET_RATIO}",
+            f"{c.ratio:.2f}",
+            yes(c.ratio <= TARGET_RATIO),
+            cmd,
+        ],
+        [
+            "按时预约 P95 迟到（县级，hallq 默认）",
+            f"≤ {TARGET_APPOINTMENT_P95:.0f} 分钟",
+            f"{f(c.appointment_p95)} 分钟",
+            yes(c.appointment_p95 <= TARGET_APPOINTMENT_P95),
+            cmd,
+        ],
+        [
+            "普通号超过防饿死上限（县级，hallq 默认）",
+            "0 个",
+            f"{c.over_cap} 个（最长 {f(c.walk_in_max)} 分钟）",
+            yes(c.over_cap == 0),
+            cmd,
+        ],
+        ["市级大厅一天的仿真时间", "< 10 秒", f"{city_s:.2f} 秒", yes(city_s < 10), "python -m bench.hallsim city"],
+    ]
+    return text, rows
+
+
 def summary(study: Study | None, live: list[BackendResult], extras: Extras) -> str:
     """The answers to the two questions and the target table."""
-    rows = []
-    sqlite = next((r for r in live if r.backend == "sqlite"), None)
+    rows: list[list[str]] = []
     lines = ["## 结论摘要", ""]
+    sqlite = next((r for r in live if r.backend == "sqlite"), None)
     if sqlite and sqlite.fixed:
-        at200 = next((p for p in sqlite.fixed if p.rate == 200), None)
-        at50 = sqlite.fixed[0]
-        sustained = max((p.achieved for p in sqlite.fixed + sqlite.search), default=0.0)
-        after = next((p for p in sqlite.after_day if p.rate == 100), None)
-        fresh = next((p for p in sqlite.search + sqlite.fixed if p.rate == 100), None)
-        peaks = _peak_rates(study)
-        p99_ok = at200 is not None and at200.latency.p99 <= ISSUE_P99_TARGET_MS and at200.timeouts == 0
-        verdict = (
-            "200 次/秒 p99 ≤ 20 ms "
-            + ("达到" if p99_ok else "未达到")
-            + "，持续 500 次/秒"
-            + ("达到" if sustained >= SUSTAINED_TARGET * 0.95 else "未达到")
-        )
-        lines += [
-            "**早高峰时系统够快吗？** 对一个大厅的真实负荷来说够快："
-            f"50 次/秒取号时往返 p50 {f(at50.latency.p50, 1)} ms、"
-            f"p99 {f(at50.latency.p99, 1)} ms，叫号到显示屏 p99 "
-            f"{f(sqlite.call_display.p99 if sqlite.call_display else None, 1)} ms；{peaks}"
-            f"议题的压力目标：{verdict}。服务器单个网关工作线程每秒最多处理约 {sustained:.0f} 个取号（SQLite，新库），"
-            f"p99 < 50 ms 的最高速率为 {sqlite.best_rate:.0f} 次/秒，200 次/秒时 p99 为 "
-            f"{f(at200.latency.p99 if at200 else None, 0)} ms{_again(sqlite)}——200 次/秒正好在单线程上限附近，"
-            "能否跟上取决于当次运行。数据库里有了一天的办结记录后，100 次/秒时 p99 从 "
-            f"{f(fresh.latency.p99 if fresh else None, 0)} ms 变为 {f(after.latency.p99 if after else None, 0)} ms，"
-            "而且随历史数据线性变慢。瓶颈（见“瓶颈剖析”）：每次取号 10 次扫描全部往日记录求平均办理时长，"
-            "并重算、发布全部队列状态。加一个索引和缓存即可回到 2–5 ms/次。",
-            "",
-        ]
-        if at200:
-            rows.append(
-                [
-                    "ticket.issue p99 @ 200 次/秒（SQLite）",
-                    f"≤ {ISSUE_P99_TARGET_MS:.0f} ms",
-                    f"{f(at200.latency.p99, 1)} ms",
-                    yes(at200.latency.p99 <= ISSUE_P99_TARGET_MS and at200.timeouts == 0),
-                    "python -m bench.load --backend sqlite",
-                ]
-            )
-        rows.append(
-            [
-                "持续取号速率（SQLite）",
-                f"≥ {SUSTAINED_TARGET:.0f}/s",
-                f"{sustained:.0f}/s（p99<50 ms：{sqlite.best_rate:.0f}/s）",
-                yes(sustained >= SUSTAINED_TARGET * 0.95),
-                "python -m bench.load --backend sqlite",
-            ]
-        )
+        text, more = _speed_paragraph(sqlite, study, extras)
+        lines += [text, ""]
+        rows += more
     pg = next((r for r in live if r.backend == "postgresql"), None)
     if pg and pg.fixed:
-        at200 = next((p for p in pg.fixed if p.rate == 200), None)
+        p99s = [p.latency.p99 if p.timeouts == 0 else math.inf for p in pg.fixed + pg.search if p.rate == 200]
         sustained = max((p.achieved for p in pg.fixed + pg.search), default=0.0)
+        cmd = "python -m bench.load --backend postgresql"
         rows.append(
             [
                 "ticket.issue p99 @ 200 次/秒（PostgreSQL）",
                 "（参考）",
-                f"{f(at200.latency.p99 if at200 else None, 1)} ms",
+                "、".join(f(x, 1) for x in p99s) + " ms",
                 "—",
-                "python -m bench.load --backend postgresql",
+                cmd,
             ]
         )
         rows.append(
@@ -106,102 +176,113 @@ def summary(study: Study | None, live: list[BackendResult], extras: Extras) -> s
                 f"≥ {SUSTAINED_TARGET:.0f}/s",
                 f"{sustained:.0f}/s",
                 yes(sustained >= SUSTAINED_TARGET * 0.95),
-                "python -m bench.load --backend postgresql",
+                cmd,
             ]
         )
     if study is not None:
-        county = study.run("county")
-        c = check(county, "hallq_balanced")
-        p = check(county, "pooled_deadline")
-        m = county.metric("hallq_balanced")
-        ded, pool = county.metric("dedicated_fifo"), county.metric("pooled_fifo")
-        lines += [
-            f"**hallq 的分配能减少等候吗？** 能，但还差一步。县级大厅忙碌的周一（3600 人次、30 个窗口）："
-            f"专窗分设 FIFO 平均等 {ded.mean_wait:.1f} 分钟，无差别 FIFO {pool.mean_wait:.1f} 分钟，"
-            f"hallq 默认 {m.mean_wait:.1f} 分钟（较好基线的 {c.ratio:.2f} 倍）；15 分钟内叫到的比例从 "
-            f"{pct(pool.within_15)} 升到 {pct(m.within_15)}；预约按时（P95 迟到 {f(c.appointment_p95)} 分钟），"
-            f"绿色通道几乎不等（{f(m.green_mean_wait)} 分钟）。代价是尾部：早高峰中有 {c.over_cap} 个普通号等候超过"
-            f" {c.cap:.0f} 分钟（最长 {f(c.walk_in_max)} 分钟），而无差别 FIFO 最长只有 {f(pool.max_wait)} 分钟，"
-            f"放弃率 {pct(m.abandonment)} 对 {pct(pool.abandonment)}。原因与建议的 allocation.py 修改见第二部分末尾；"
-            f"提案策略在无差别窗口上三项同时达到（{p.ratio:.2f} 倍、预约 P95 {f(p.appointment_p95)} 分钟、"
-            f"超限 {p.over_cap} 个）。",
-            "",
-        ]
-        rows.append(
-            [
-                "hallq 默认平均等候 ÷ 较好基线（县级）",
-                f"≤ {TARGET_RATIO}",
-                f"{c.ratio:.2f}",
-                yes(c.ratio <= TARGET_RATIO),
-                "python -m bench.hallsim county",
-            ]
-        )
-        rows.append(
-            [
-                "预约 P95 迟到（县级，hallq 默认）",
-                f"≤ {TARGET_APPOINTMENT_P95:.0f} 分钟",
-                f"{f(c.appointment_p95)} 分钟",
-                yes(c.appointment_p95 <= TARGET_APPOINTMENT_P95),
-                "python -m bench.hallsim county",
-            ]
-        )
-        rows.append(
-            [
-                "普通号超过防饿死上限（县级，hallq 默认）",
-                "0 个",
-                f"{c.over_cap} 个（最长 {f(c.walk_in_max)} 分钟）",
-                yes(c.over_cap == 0),
-                "python -m bench.hallsim county",
-            ]
-        )
-        city_s = max(mm.sim_seconds for mm in study.run("city").metrics)
-        rows.append(
-            ["市级大厅一天的仿真时间", "< 10 秒", f"{city_s:.2f} 秒", yes(city_s < 10), "python -m bench.hallsim city"]
-        )
+        text, more = _allocation_paragraph(study)
+        lines += [text, ""]
+        rows += more
     lines += ["**目标对照**", "", table(["目标", "要求", "实测", "结论", "复现命令"], rows), ""]
     return "\n".join(lines)
 
 
+def _throughput_proposal(extras: Extras) -> list[str]:
+    w, h = extras.what_if, extras.history
+    out = ["**取号吞吐（hallserver/gateway/gateway.py、hallserver/services/estimates.py）**："]
+    if h and max(h.values()) > 2 * h.get(0, math.inf):
+        out.append(
+            "   - 取号随历史数据变慢（见“历史数据的影响”）：`mean_service_minutes` 扫描全部往日办结记录。"
+            "建议加索引 `ticket(group_code, state, finished_at)` 或只取近几天，并按队列缓存平均办理时长。"
+        )
+    else:
+        out.append(f"   - 往日记录已不影响取号（{'、'.join(f'{k} 条 {f(v, 1)} ms' for k, v in h.items())}）。")
+    if w:
+        out.append(
+            f"   - 基准进程内验证（{extras.what_if_history} 条往日记录）："
+            + "；".join(f"{k} {f(v, 2)} ms/次（≤ {1000 / v:.0f}/s）" for k, v in w.items())
+            + "。即使这些都做了，单个工作线程也在 400–500 次/秒以下；要持续 500 次/秒需要批量事务"
+            "（一个事务处理队列里积压的多个请求）或多个工作线程（PostgreSQL 行锁）。"
+        )
+    return out
+
+
+def _allocation_proposal(study: Study) -> list[str]:
+    county = study.run("county")
+    b, d = check(county, "hallq_balanced"), check(county, "mixed_deadline")
+    pb = check(county, "pooled_deadline")
+    how = probe("balanced")
+    out = ["**分配策略（hallserver/services/allocation.py `balanced`，本次运行时的代码）**："]
+    if how.early_appointment_first:
+        out.append(
+            "   - 预约一签到就优先（`appointment_at <= now + appointment_early_minutes`，"
+            "而签到恰好从提前这么多分钟开放），"
+            "最多比时段早 30 分钟占用窗口，普通号因此在高峰越过上限。建议：时段开始前几分钟才进入优先。"
+        )
+    elif b.appointment_p95 > TARGET_APPOINTMENT_P95:
+        out.append(
+            f"   - 预约在时段开始的那一刻才优先：同一时段的几十个预约同时到点、互相排队，按时预约 P95 迟到 "
+            f"{f(b.appointment_p95)} 分钟。建议：时段开始前 {HORIZON_MIN:.0f} 分钟起按截止时间（EDF）叫预约。"
+        )
+    if how.due_appointment_beats_starving or how.unprotected_before_cap:
+        out.append(
+            "   - 防饿死规则只在普通号**已经**等满上限后才起作用"
+            + ("，且排在所有到点预约之后" if how.due_appointment_beats_starving else "")
+            + f"：早高峰中一整批普通号同时越过上限。建议：每个号有截止时间（预约 = 时段开始，普通号 = 取号 + "
+            f"{b.cap:.0f} 分钟），截止前 {HORIZON_MIN:.0f} 分钟进入“紧急层”，紧急层内按最早截止时间叫号，其余仍按响应比"
+            "（bench/hallsim/proposal.py `deadline`）。"
+        )
+    out.append(
+        f"   - 证据（县级混合窗口）：balanced 平均比 {b.ratio:.2f}、预约 P95 {f(b.appointment_p95)} 分钟、"
+        f"超限 {b.over_cap} 个"
+        f"（最长 {f(b.walk_in_max)} 分钟）；提案 `deadline` {d.ratio:.2f}、{f(d.appointment_p95)} 分钟、{d.over_cap} 个"
+        f"（最长 {f(d.walk_in_max)} 分钟）；提案在无差别窗口上 {pb.ratio:.2f}、{f(pb.appointment_p95)} 分钟、"
+        f"{pb.over_cap} 个。"
+    )
+    out.append(_window_advice(study))
+    return out
+
+
+def _window_advice(study: Study) -> str:
+    low = next((metrics for visits, metrics in study.sweep if visits == min(v for v, _ in study.sweep)), None)
+    tail = ""
+    if low:
+        hallq = next(m for m in low if m.setup == "hallq_balanced")
+        pool = next(m for m in low if m.setup == "pooled_fifo")
+        visits = min(v for v, _ in study.sweep)
+        tail = f"（{visits} 人次时 hallq 混合窗口 {hallq.mean_wait:.1f} 分钟，无差别 FIFO {pool.mean_wait:.1f} 分钟）"
+    return (
+        "   - 窗口配置同样重要：分领域窗口越多，忙闲不均越严重，平日负荷下混合窗口甚至不如无差别 FIFO"
+        + tail
+        + "。建议大厅管理员把更多窗口设为无差别（在模拟里，无差别窗口 + balanced 是所有配置中平均等候最短的）。"
+    )
+
+
 def proposals(study: Study | None, extras: Extras) -> str:
     """What would have to change, with the evidence."""
-    out = ["## 三、需要其他模块修改的地方（本基准不改产品代码）", ""]
+    head = ["## 三、需要其他模块修改的地方（本基准不改产品代码）", ""]
+    out: list[str] = []
     if extras.what_if:
-        w = extras.what_if
-        base = w.get("as built", math.nan)
-        out += [
-            "1. **取号吞吐与历史数据（hallserver/services/estimates.py、hallserver/gateway/gateway.py、迁移）**：",
-            "   - `mean_service_minutes` 每次扫描全部往日办结记录（见“历史数据的影响”）：新库每次取号约 "
-            f"{f(extras.history.get(0), 1)} ms，一个月后约 {f(max(extras.history.values(), default=math.nan), 0)} ms，"
-            "一年后将以秒计，叫号同样变慢。**这是上线后最先出问题的地方。** 建议加索引 "
-            "`ticket(group_code, state, finished_at)`（或只取近几天的记录），并按队列缓存平均办理时长与窗口容量"
-            "（办结、窗口变更时失效）。",
-            "   - 每次取号都重算并发布 queue/state（9 个队列各一次预计等候）：建议定时合并发布（每秒几次）。",
-            f"   - 基准进程内验证（{extras.what_if_history} 条往日记录）：现状 {f(base, 2)} ms/次；"
-            + "；".join(f"{k} {f(v, 2)} ms/次（≤ {1000 / v:.0f}/s）" for k, v in list(w.items())[1:])
-            + "。要持续 500 次/秒还需要批量事务（一个事务处理多个排队请求）或多个工作线程（PostgreSQL）。",
-        ]
+        out += _throughput_proposal(extras)
     if study is not None:
-        county = study.run("county")
-        b, d = check(county, "hallq_balanced"), check(county, "mixed_deadline")
-        out += [
-            "2. **分配策略（hallserver/services/allocation.py `balanced`）**：",
-            "   - 预约“到点”条件写成了 `appointment_at <= now + appointment_early_minutes`，而签到恰好从提前这么多分钟"
-            "开放，所以**每个签到的预约立即优先**，最多比预约时段早 30 分钟占用窗口；文档字符串说的是“时段已到”。"
-            "建议改为 `appointment_at <= now`（或只提前几分钟）。",
-            "   - 防饿死规则只在普通号**已经**等满上限时才生效，而且排在所有到点预约之后；早高峰时一整批普通号"
-            "同时越过上限。建议改为按截止时间（预约 = 时段开始，普通号 = 取号时间 + 上限）在截止前 15 分钟进入"
-            "“紧急层”，紧急层内按最早截止时间叫号，其余仍按响应比。",
-            f"   - 证据（县级混合窗口）：balanced 超限 {b.over_cap} 个、最长 {f(b.walk_in_max)} 分钟、"
-            f"平均比 {b.ratio:.2f}、预约 P95 {f(b.appointment_p95)}；"
-            f"提案 `deadline` 超限 {d.over_cap} 个、最长 {f(d.walk_in_max)} 分钟、平均比 {d.ratio:.2f}、"
-            f"预约 P95 {f(d.appointment_p95)}。"
-            "在无差别窗口上提案三项全部达到（见目标表）。",
-            "   - 窗口配置同样重要：低负荷日（3000 人次）混合窗口的平均等候反而高于无差别 FIFO（见人次敏感性表），"
-            "分领域窗口越多，忙闲不均越严重。建议大厅管理员把更多窗口设为无差别。",
-            "3. **号码位数（hallserver/services/tickets.py MAX_SEQ）**："
-            "市级大厅一天的预约号段超过 999（见市级大厅一节）。",
-        ]
-    return "\n".join([*out, ""])
+        out += _allocation_proposal(study)
+        if series_over_limit(study.run("city")):
+            out.append(
+                "**号码位数（hallserver/services/tickets.py MAX_SEQ）**："
+                "市级大厅一天有号段超过 999 张（见市级大厅一节）。"
+            )
+    return "\n".join([*head, *_numbered(out), ""])
+
+
+def _numbered(lines: list[str]) -> list[str]:
+    """Number the top-level items (those not indented)."""
+    out, n = [], 0
+    for line in lines:
+        if line.startswith("**"):
+            n += 1
+            line = f"{n}. {line}"
+        out.append(line)
+    return out
 
 
 def reproduce(extras: Extras) -> str:

@@ -207,6 +207,9 @@ class AllocationRules(Strict):
 
     policy: str = Field(default="balanced", pattern="^(balanced|fifo)$", description="balanced or fifo")
     starvation_minutes: int = Field(default=60, ge=5, le=600)
+    appointment_lead_minutes: int = Field(
+        default=5, ge=0, le=30, description="How long before its slot a checked-in appointment takes priority"
+    )
     service_time_sample: int = Field(default=20, ge=1, le=500, description="Recent visits per estimate")
 
 

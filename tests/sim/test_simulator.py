@@ -12,6 +12,7 @@ from bench.hallsim.arrivals import BOOKED, GREEN, WALK_IN, Citizen, Day, generat
 from bench.hallsim.configs import Setup, SimWindow, dedicated, dedicated_counts, pooled, scenario_setup
 from bench.hallsim.engine import simulate
 from bench.hallsim.metrics import measure
+from bench.hallsim.probes import Behaviour, probe
 from bench.hallsim.runner import resolve, run_scenario
 from bench.hallsim.scenario import Scenario, load_scenario, scenario_keys
 from hallserver.services import allocation
@@ -162,3 +163,11 @@ def test_appointment_and_green_shares_follow_the_scenario() -> None:
     assert sum(c.kind == BOOKED for c in day.citizens) / n == pytest.approx(0.30, abs=0.01)
     assert sum(c.kind == GREEN for c in day.citizens) / n == pytest.approx(0.05, abs=0.01)
     assert all(c.slot is None or c.arrive >= c.slot - s.tickets.appointment_early_minutes for c in day.citizens)
+
+
+def test_probes_tell_policies_apart() -> None:
+    # The report describes the real policy through these probes, so they must distinguish behaviours.
+    assert probe("fifo") == Behaviour(False, False, False)
+    deadline = probe("deadline")
+    assert not deadline.due_appointment_beats_starving and not deadline.unprotected_before_cap
+    assert probe("balanced").unprotected_before_cap  # response ratio favours a short ticket before the cap

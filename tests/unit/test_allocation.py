@@ -58,10 +58,14 @@ def test_on_time_appointment_before_walk_ins() -> None:
 
 
 def test_appointment_checked_in_early_waits_for_its_slot() -> None:
-    # Checked in 10 minutes early: no priority yet, so the walk-in who waited 40 minutes goes first.
+    # Checked in 10 minutes early: no priority yet (lead 5 minutes), so the walk-in who waited 40 goes first.
     slot = NOW + timedelta(minutes=10)
     s = situation(cand(1, waited=40), cand(2, waited=2, priority="appointment", appointment_at=slot))
     assert balanced(s).ticket_id == 1  # type: ignore[union-attr]
+    soon = situation(
+        cand(1, waited=40), cand(2, waited=2, priority="appointment", appointment_at=NOW + timedelta(minutes=4))
+    )
+    assert balanced(soon).ticket_id == 2  # type: ignore[union-attr]
 
 
 def test_appointment_far_ahead_of_its_slot_waits_like_anyone() -> None:

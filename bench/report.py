@@ -244,17 +244,21 @@ def _allocation_proposal(study: Study) -> list[str]:
 
 
 def _window_advice(study: Study) -> str:
-    low = next((metrics for visits, metrics in study.sweep if visits == min(v for v, _ in study.sweep)), None)
-    tail = ""
-    if low:
+    best = min(study.run("county").metrics, key=lambda m: m.mean_wait)
+    text = "   - 窗口配置同样重要：分领域窗口越多，忙闲不均越严重"
+    if study.sweep:
+        visits, low = min(study.sweep, key=lambda vm: vm[0])
         hallq = next(m for m in low if m.setup == "hallq_balanced")
         pool = next(m for m in low if m.setup == "pooled_fifo")
-        visits = min(v for v, _ in study.sweep)
-        tail = f"（{visits} 人次时 hallq 混合窗口 {hallq.mean_wait:.1f} 分钟，无差别 FIFO {pool.mean_wait:.1f} 分钟）"
+        worse = "甚至不如" if hallq.mean_wait > pool.mean_wait else "也只是略好于"
+        text += (
+            f"，平日负荷下混合窗口{worse}无差别 FIFO（{visits} 人次时 hallq 混合窗口 {hallq.mean_wait:.1f} 分钟，"
+            f"无差别 FIFO {pool.mean_wait:.1f} 分钟）"
+        )
     return (
-        "   - 窗口配置同样重要：分领域窗口越多，忙闲不均越严重，平日负荷下混合窗口甚至不如无差别 FIFO"
-        + tail
-        + "。建议大厅管理员把更多窗口设为无差别（在模拟里，无差别窗口 + balanced 是所有配置中平均等候最短的）。"
+        text
+        + "。建议大厅管理员把更多窗口设为无差别"
+        + f"（县级大厅模拟中平均等候最短的配置：{best.label}，{best.mean_wait:.1f} 分钟）。"
     )
 
 

@@ -108,7 +108,7 @@ def live_section(results: list[BackendResult]) -> str:
             ]
         if r.after_day:
             out += [
-                "**数据库里有了一天的办结记录之后**，同样的提供速率再测一次（吞吐下降的原因见“瓶颈剖析”）：",
+                "**数据库里有了一天的办结记录之后**，同样的提供速率再测一次（与新库对比；历史数据的影响见“瓶颈剖析”）：",
                 "",
                 table(PHASE_HEADER, [_phase_row(p) for p in r.after_day]),
                 "",

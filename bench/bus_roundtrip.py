@@ -7,8 +7,6 @@ ticket.issue round trip through the real gateway and database, measured in the s
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import threading
 import time
 from datetime import datetime
@@ -17,18 +15,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
+from bench.loopback import loopback_hall
 from bench.ticket_core import id_number, pct
 from broker.client import BusClient, BusSettings
 from broker.messages import DeviceAvailability, Request, ServerAvailability, TicketIssue
-from broker.mosquitto import BrokerProcess, free_port, render
 from broker.topics import Topics
 from firmware_config.credentials import device_account, server_account
-from firmware_config.devices import load_devices
-from firmware_config.hall import load_hall_profile
 from hallserver.app import create_app
 from hallserver.clock import OffsetClock
-from hallserver.db import upgrade
-from hallserver.settings import Settings
 
 DEMO = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -102,36 +96,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
-    root.chmod(0o755)  # the broker runs as the mosquitto user
-    try:
-        hall = load_hall_profile(DEMO / "hall.yaml")
-        devices = load_devices(DEMO / "devices.yaml", hall)
-        secret = root / "secret"
-        broker = BrokerProcess(render(hall, devices, secret, root / "broker", port=free_port())).start()
-        db = f"sqlite:///{root}/bench.db"
-        upgrade(db)
-        settings = Settings(
-            database_url=db,
-            identity_key="b" * 32,
-            secret_dir=secret,
-            broker_host=broker.host,
-            broker_port=broker.port,
-        )
-        with TestClient(create_app(settings, OffsetClock(OPEN))) as http:
-            http.app.state.hall.gateway.client.wait_connected(5)  # type: ignore[attr-defined]
-            bare = bare_roundtrip(broker.host, broker.port, secret, args.n)
-            issue = ticket_roundtrip(broker.host, broker.port, secret, args.n)
-        broker.stop()
-        print(f"hallq bus round trips on loopback (Mosquitto, MQTT 5, QoS 1, SQLite), n={args.n}\n")
-        print(line("bare broker publish→receive", bare))
-        print(line("ticket.issue request→reply", issue))
-        print(
-            f"\nticket.issue p50 / bare p50 = {pct(issue, 50) / pct(bare, 50):.1f}×, "
-            f"p99 / p99 = {pct(issue, 99) / pct(bare, 99):.1f}×"
-        )
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with loopback_hall() as lb, TestClient(create_app(lb.settings, OffsetClock(OPEN))) as http:
+        http.app.state.hall.gateway.client.wait_connected(5)  # type: ignore[attr-defined]
+        bare = bare_roundtrip(lb.broker.host, lb.broker.port, lb.secret, args.n)
+        issue = ticket_roundtrip(lb.broker.host, lb.broker.port, lb.secret, args.n)
+    print(f"hallq bus round trips on loopback (Mosquitto, MQTT 5, QoS 1, SQLite), n={args.n}\n")
+    print(line("bare broker publish→receive", bare))
+    print(line("ticket.issue request→reply", issue))
+    print(
+        f"\nticket.issue p50 / bare p50 = {pct(issue, 50) / pct(bare, 50):.1f}×, "
+        f"p99 / p99 = {pct(issue, 99) / pct(bare, 99):.1f}×"
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ its audio ready (rendered ahead vs rendered on demand).
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -17,17 +15,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
+from bench.loopback import loopback_hall
 from bench.ticket_core import pct
 from broker.client import BusSettings
-from broker.mosquitto import BrokerProcess, free_port, render
 from firmware_config.credentials import device_account
-from firmware_config.devices import HallDisplayProfile, load_devices
-from firmware_config.hall import load_hall_profile
+from firmware_config.devices import HallDisplayProfile
 from hallserver.app import create_app
 from hallserver.clock import OffsetClock
-from hallserver.db import upgrade
 from hallserver.services.announce import call_speech
-from hallserver.settings import Settings
 from kiosk.display.hallinfo import HallInfo
 from kiosk.display.service import DisplayService
 from kiosk.voice.announcer import Announcer
@@ -82,47 +77,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
-    root.chmod(0o755)  # the broker runs as the mosquitto user
-    try:
-        hall = load_hall_profile(DEMO / "hall.yaml")
-        devices = load_devices(DEMO / "devices.yaml", hall)
-        secret = root / "secret"
-        broker = BrokerProcess(render(hall, devices, secret, root / "broker", port=free_port())).start()
-        db = f"sqlite:///{root}/bench.db"
-        upgrade(db)
-        settings = Settings(
-            database_url=db, identity_key="b" * 32, secret_dir=secret, broker_host=broker.host, broker_port=broker.port
-        )
-        with TestClient(create_app(settings, OffsetClock(OPEN))) as http:
-            from tests.conftest import login
+    with loopback_hall() as lb, TestClient(create_app(lb.settings, OffsetClock(OPEN))) as http:
+        from tests.conftest import login
 
-            http.headers.update(login(http, "m01"))
-            profile = devices.get("hall-display-1")
-            assert isinstance(profile, HallDisplayProfile)
-            account = device_account(secret, profile.id)
-            bus = BusSettings("demo", profile.id, account.username, account.password, broker.host, broker.port)
-            renderer = SpeechRenderer(root / "voice")
-            announcer = Announcer(renderer, SilentPlayer("bench"), repeat=2)
-            display = DisplayService(
-                profile, bus, HallInfo.from_profile(hall, devices), announcer, OffsetClock(OPEN).now
-            )
-            display.start(5)
-            received, modelled = calls(http, display, args.n)
-            announcer.wait_idle(60)
-            ready = [a.ready_s for a in announcer.history if a.ready_s is not None]
-            ahead = sum(a.prerendered for a in announcer.history)
-            display.stop()
-            cold = cold_renders(SpeechRenderer(root / "cold"), min(args.n, 200))
-        broker.stop()
-        print(f"hallq display and voice latency on loopback (Mosquitto, MQTT 5, QoS 1, SQLite), n={args.n}\n")
-        print(line("call-next (REST) → display received", received))
-        print(line("call-next (REST) → display state updated", modelled))
-        print(line("call received → audio ready", ready))
-        print(line("audio rendered on demand (espeak-ng)", cold))
-        print(f"\n{ahead} of {len(ready)} calls were rendered ahead (likely next calls)")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+        http.headers.update(login(http, "m01"))
+        profile = lb.devices.get("hall-display-1")
+        assert isinstance(profile, HallDisplayProfile)
+        account = device_account(lb.secret, profile.id)
+        bus = BusSettings("demo", profile.id, account.username, account.password, lb.broker.host, lb.broker.port)
+        renderer = SpeechRenderer(lb.root / "voice")
+        announcer = Announcer(renderer, SilentPlayer("bench"), repeat=2)
+        display = DisplayService(
+            profile, bus, HallInfo.from_profile(lb.hall, lb.devices), announcer, OffsetClock(OPEN).now
+        )
+        display.start(5)
+        received, modelled = calls(http, display, args.n)
+        announcer.wait_idle(60)
+        ready = [a.ready_s for a in announcer.history if a.ready_s is not None]
+        ahead = sum(a.prerendered for a in announcer.history)
+        display.stop()
+        cold = cold_renders(SpeechRenderer(lb.root / "cold"), min(args.n, 200))
+    print(f"hallq display and voice latency on loopback (Mosquitto, MQTT 5, QoS 1, SQLite), n={args.n}\n")
+    print(line("call-next (REST) → display received", received))
+    print(line("call-next (REST) → display state updated", modelled))
+    print(line("call received → audio ready", ready))
+    print(line("audio rendered on demand (espeak-ng)", cold))
+    print(f"\n{ahead} of {len(ready)} calls were rendered ahead (likely next calls)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(python3 python3-venv python3-dev postgresql mosquitto mosquitto-clients systemd
-              fonts-noto-cjk fonts-wqy-microhei espeak-ng sox xvfb libgl1-mesa-dri libegl1 libgles2 libmtdev1 alsa-utils)
+              fonts-noto-cjk fonts-wqy-microhei espeak-ng sox xvfb libgl1-mesa-dri libegl1 libgles2 libmtdev1 alsa-utils
+              chromium chromium-driver)
 VENV=.venv
 STAMP="$VENV/.setup-stamp"
 
@@ -27,7 +28,7 @@ PYTHON=${PYTHON:-python3}
 # Reinstall only when the dependency list changed.
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[dev,kiosk,ui]"
+  "$VENV/bin/python" -m pip install -q -e ".[dev,kiosk,ui,face]"
   touch "$STAMP"
 fi
 echo "setup: ready ($("$VENV/bin/python" --version), venv $VENV)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ from hallserver.catalog.loader import CatalogError, load_catalog
 from hallserver.catalog.search import CatalogSearch
 from hallserver.services.calendar import HallCalendar, Holidays
 from hallserver.services.context import HallContext, check_catalog_against_hall
-from hallserver.settings import Settings
+from hallserver.settings import PROJECT_ROOT, Settings
 from kiosk.display.cli import display_command
 from kiosk.evaluator.cli import evaluator_command, keybox_simulator_command
 from kiosk.printer.cli import agent_command, printer_app
@@ -61,10 +62,13 @@ def _fail(message: str) -> typer.Exit:
 def run(
     host: Annotated[str | None, typer.Option(help="Bind address of the server")] = None,
     port: Annotated[int | None, typer.Option(help="Port of the server")] = None,
+    floor: Annotated[bool, typer.Option("--devices/--no-devices", help="Also start the demo floor devices")] = True,
 ) -> None:
-    """Run the demo hall: migrate the database, start the hall's broker, serve with the bus gateway."""
+    """Run the demo hall: migrate the database, start the hall's broker, serve with the bus gateway, and start
+    the floor devices (kiosk with simulated ID reader and camera, displays, evaluator, simulated printers)."""
     from broker.mosquitto import BrokerError, BrokerProcess, render
     from hallserver.db import upgrade
+    from hallserver.demo import DEMO_DEVICES, DeviceSupervisor, banner, has_screen
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -76,9 +80,21 @@ def run(
     except (ProfileError, DeviceProfileError, BrokerError, OSError) as exc:
         raise _fail(f"无法启动消息代理：{exc}") from exc
     typer.echo(f"消息代理已启动：mqtt://{broker.host}:{broker.port}（账号与权限由大厅配置生成）")
+    settings = settings.model_copy(update={"broker_host": broker.host, "broker_port": broker.port})
+    supervisor = None
+    if floor:
+        local = "127.0.0.1" if (host or settings.host) in ("0.0.0.0", "::") else (host or settings.host)
+        env = dict(os.environ)
+        env.update(HALLQ_BROKER_HOST=broker.host, HALLQ_BROKER_PORT=str(broker.port))
+        env.setdefault("HALLQ_PUBLIC_URL", f"http://{local}:{port or settings.port}")
+        log_dir = PROJECT_ROOT / "var" / "demo"
+        supervisor = DeviceSupervisor(DEMO_DEVICES, log_dir, env).start()
+        typer.echo(banner(DEMO_DEVICES, log_dir, has_screen()))
     try:
-        _serve(settings.model_copy(update={"broker_host": broker.host, "broker_port": broker.port}), host, port)
+        _serve(settings, host, port)
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         broker.stop()
 
 

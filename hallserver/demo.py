@@ -1,0 +1,143 @@
+"""The demo hall's floor devices as child processes of `hallq run`: printer agents (each with its simulated
+printer), the hall display, a window display and evaluator, and a kiosk with its simulated ID card reader and
+camera. Each child is an ordinary `hallq <command> --device <id>` with its output in a log file; a child that
+dies is started again with backoff, as systemd would on a hall board."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("hallq.demo")
+
+BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+STOP_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class DemoDevice:
+    """One floor device of the demo: the `hallq` subcommand that runs it and its device id."""
+
+    command: str
+    device: str
+    extra: tuple[str, ...] = ()
+
+    @property
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "hallserver", self.command, "--device", self.device, *self.extra]
+
+
+DEMO_DEVICES: tuple[DemoDevice, ...] = (
+    DemoDevice("printer-agent", "printer-kiosk-01"),
+    DemoDevice("printer-agent", "printer-w01"),
+    DemoDevice("printer-agent", "printer-w02"),
+    DemoDevice("display", "hall-display-1"),
+    DemoDevice("display", "display-w01"),
+    DemoDevice("evaluator", "eval-w01"),
+    DemoDevice("kiosk", "kiosk-01"),
+)
+
+
+def has_screen(env: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Whether Kivy windows can be seen here (X11 or Wayland); without one they render offscreen."""
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+@dataclass
+class _Child:
+    spec: DemoDevice
+    log_file: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+
+@dataclass
+class DeviceSupervisor:
+    """Starts the demo devices, restarts any that exit, stops them all on `stop()`."""
+
+    devices: Sequence[DemoDevice]
+    log_dir: Path
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    poll_s: float = 0.5
+    monotonic: Callable[[], float] = time.monotonic
+    _children: list[_Child] = field(default_factory=list, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
+
+    def start(self) -> DeviceSupervisor:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._children = [_Child(d, self.log_dir / f"{d.device}.log") for d in self.devices]
+        for child in self._children:
+            self._spawn(child)
+        self._thread = threading.Thread(target=self._watch, name="demo-devices", daemon=True)
+        self._thread.start()
+        return self
+
+    def running(self) -> dict[str, int | None]:
+        """Device id → pid of its live process (None while it waits to be restarted)."""
+        return {
+            c.spec.device: (c.process.pid if c.process and c.process.poll() is None else None) for c in self._children
+        }
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        live = [c.process for c in self._children if c.process and c.process.poll() is None]
+        for process in live:
+            process.terminate()
+        deadline = self.monotonic() + STOP_GRACE_S
+        for process in live:
+            try:
+                process.wait(timeout=max(0.1, deadline - self.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _spawn(self, child: _Child) -> None:
+        with child.log_file.open("ab") as out:
+            child.process = subprocess.Popen(
+                child.spec.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env
+            )
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            now = self.monotonic()
+            for child in self._children:
+                process = child.process
+                if process is not None and process.poll() is not None:
+                    delay = BACKOFF_S[min(child.restarts, len(BACKOFF_S) - 1)]
+                    log.warning(
+                        "demo: %s exited with %s, restarting in %.0f s (log %s)",
+                        child.spec.device,
+                        process.returncode,
+                        delay,
+                        child.log_file,
+                    )
+                    child.process, child.next_start = None, now + delay
+                    child.restarts += 1
+                elif process is None and now >= child.next_start:
+                    self._spawn(child)
+
+
+def banner(devices: Sequence[DemoDevice], log_dir: Path, screen: bool) -> str:
+    """What `hallq run` prints about the floor devices (in Chinese, for the person at the terminal)."""
+    names = "、".join(d.device for d in devices)
+    lines = [f"  演示设备   {names}", f"  设备日志   {log_dir}/<设备>.log"]
+    if screen:
+        lines.append("  自助机、显示屏、评价器各开一个窗口；在自助机右下角“演示”处模拟刷身份证")
+    else:
+        lines.append(
+            "  没有检测到显示器（DISPLAY 未设置）：自助机与显示屏在后台离屏运行。"
+            "在有桌面的机器上 make run 会打开它们的窗口；"
+            "这里可用 hallq kiosk --device kiosk-02 --screenshot kiosk.png 看一眼自助机界面"
+        )
+    return "\n".join(lines)

@@ -28,6 +28,7 @@ def other_benches(quick: bool) -> list[tuple[str, str]]:
         ["bench.ticket_core", "--tickets", "300" if quick else "1000"],
         ["bench.printer_latency", "--n", "50" if quick else "200"],
         ["bench.display_latency", "--n", "30" if quick else "100"],
+        ["bench.face_verify", "--n", "30" if quick else "100"],
     ]
     out = []
     for args in commands:

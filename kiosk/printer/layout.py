@@ -72,8 +72,9 @@ def ticket(page: Page, doc: TicketDocument) -> None:
 
 
 def receipt(page: Page, doc: ReceiptDocument) -> None:
-    """受理凭证 (003 §15): item, serial number, applicant, time, window, acceptor, materials, seal line."""
-    page.heading("受理凭证")
+    """受理凭证, or 不予受理凭证 when it carries a reason (003 §15): item, serial number, applicant, time, window,
+    acceptor, materials, seal line."""
+    page.heading("不予受理凭证" if doc.rejection_reason else "受理凭证")
     if doc.hall_name:
         page.centred(doc.hall_name)
     page.rule()
@@ -84,7 +85,8 @@ def receipt(page: Page, doc: ReceiptDocument) -> None:
     page.field("受理时间", when(doc.received_at))
     page.field("受理窗口", doc.window_name)
     page.field("受 理 人", doc.acceptor)
-    page.field("承诺办结", when(doc.promised_date, with_time=False))
+    if not doc.rejection_reason:
+        page.field("承诺办结", when(doc.promised_date, with_time=False))
     if doc.materials_received:
         page.rule()
         page.line(f"已收材料（{len(doc.materials_received)}项）：")

@@ -88,6 +88,9 @@ def test_rejection_receipt() -> None:
     }
     text = "".join(line.strip() for line in decode(render("receipt", document, 58)).lines)
     assert "不予受理理由：申请事项不属于本机关职权范围" in text and "需补正" not in text
+    assert "不予受理凭证" in text and "承诺办结" not in text
+    accepted = "".join(line.strip() for line in decode(render("receipt", SAMPLES["receipt"], 58)).lines)
+    assert "受理凭证" in accepted and "不予受理" not in accepted
     assert "经办单位（盖章）" in text
 
 

@@ -138,6 +138,27 @@ class EvaluationSubmit(Request):
     channel: Literal["evaluator", "kiosk", "qr", "sms"] = "evaluator"
 
 
+class GuidePrint(Request):
+    """guide.print (added in v1.2): print an item's material checklist (办事材料清单) on the kiosk's printer."""
+
+    item_code: str = Field(min_length=1, max_length=64)
+
+
+class VisitRecent(Request):
+    """visit.recent (added in v1.2): a person's recent visits that can still be rated, by identity."""
+
+    identity: Identity
+    days: int = Field(default=7, ge=1, le=31)
+
+
+class AssistRequest(Request):
+    """assist.request (added in v1.2): a citizen at the kiosk asks for a staff member (呼叫工作人员)."""
+
+    reason: str | None = Field(default=None, max_length=60, description="e.g. 老年人帮办, 设备故障")
+    screen: str | None = Field(default=None, max_length=40, description="Where the citizen was stuck")
+    elderly: bool = False
+
+
 class WindowAction(Request):
     """window.*: a caller bound to that window acts on it."""
 
@@ -282,6 +303,9 @@ PAYLOADS: dict[str, type[Message]] = {
     "request/appointment.checkin": AppointmentCheckin,
     "request/progress.query": ProgressQuery,
     "request/evaluation.submit": EvaluationSubmit,
+    "request/guide.print": GuidePrint,
+    "request/visit.recent": VisitRecent,
+    "request/assist.request": AssistRequest,
     "request/window.*": WindowAction,
     "device/{device}/reply": Reply,
     "device/{device}/job": PrintJob,
@@ -300,6 +324,9 @@ REQUEST_MODELS: dict[str, type[Request]] = {
     "appointment.checkin": AppointmentCheckin,
     "progress.query": ProgressQuery,
     "evaluation.submit": EvaluationSubmit,
+    "guide.print": GuidePrint,
+    "visit.recent": VisitRecent,
+    "assist.request": AssistRequest,
 }
 
 

@@ -168,7 +168,15 @@ WINDOW_ACTIONS = (
     "window.resume",
 )
 ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
-    "kiosk": ("ticket.issue", "appointment.checkin", "progress.query", "evaluation.submit"),
+    "kiosk": (
+        "ticket.issue",
+        "appointment.checkin",
+        "progress.query",
+        "evaluation.submit",
+        "guide.print",  # v1.2 extensions
+        "visit.recent",
+        "assist.request",
+    ),
     "caller": (*WINDOW_ACTIONS, "ticket.issue"),
     "evaluator": ("evaluation.submit",),
     "window_display": (),

@@ -20,13 +20,16 @@ from firmware_config.credentials import server_account
 from firmware_config.devices import DeviceProfileError, DeviceSet, load_devices
 from firmware_config.provision import BrokerEndpoint, device_config
 from hallserver import __version__
+from hallserver.api import assist as assist_routes
 from hallserver.api import auth as auth_routes
 from hallserver.api import cases, catalog, evaluations, hall, reports, tickets, windows
 from hallserver.api import devices as device_routes
+from hallserver.api import live as live_routes
 from hallserver.api.deps import Hall
 from hallserver.api.schemas import ErrorEnvelope, ErrorOut
 from hallserver.appointments import api as appointment_routes
 from hallserver.clock import Clock, OffsetClock, SystemClock
+from hallserver.console import router as console
 from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.gateway.gateway import Gateway
 from hallserver.housekeeping import Housekeeper
@@ -117,10 +120,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         device_routes,
         auth_routes,
         appointment_routes,
+        assist_routes,
+        live_routes,
     ):
         api.include_router(module.router)
     api.include_router(device_routes.notices)
     app.include_router(api)
+    console.install(app)  # the web console under /console/
     _install_error_handlers(app)
     return app
 

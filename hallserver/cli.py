@@ -23,7 +23,9 @@ from hallserver.services.context import HallContext, check_catalog_against_hall
 from hallserver.settings import PROJECT_ROOT, Settings
 from kiosk.display.cli import display_command
 from kiosk.evaluator.cli import evaluator_command, keybox_simulator_command
+from kiosk.idcard.cli import idcard_simulator_command
 from kiosk.printer.cli import agent_command, printer_app
+from kiosk.terminal.cli import kiosk_command
 
 app = typer.Typer(help="hallq — 政务服务大厅排队、自助与评价系统", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
@@ -45,6 +47,8 @@ app.command("printer-agent")(agent_command)
 app.command("display")(display_command)
 app.command("evaluator")(evaluator_command)
 app.command("keybox-sim")(keybox_simulator_command)
+app.command("idcard-sim")(idcard_simulator_command)
+app.command("kiosk")(kiosk_command)
 
 HallDir = Annotated[Path | None, typer.Option(help="Hall folder (hall.yaml + catalog/); default HALLQ_HALL_DIR")]
 

@@ -20,6 +20,7 @@ from hallserver.services.context import HallContext
 if TYPE_CHECKING:  # the gateway imports the API's schemas: only types are needed here
     from hallserver.gateway.effects import Effects
     from hallserver.gateway.gateway import Gateway
+    from hallserver.live.feed import FloorFeed
 
 
 @dataclass
@@ -30,11 +31,14 @@ class Hall:
     engine: Engine
     gateway: Gateway | None = None
     devices: DeviceSet | None = None
+    live: FloorFeed | None = None  # the managers' live floor, made when the first one opens it
 
     def notify(self, effects: Effects) -> None:
-        """Tell the bus what an action changed (nothing without a broker)."""
+        """Tell the bus (nothing without a broker) and the live floor what an action changed."""
         if self.gateway is not None:
             self.gateway.notify(effects)
+        if self.live is not None:
+            self.live.notify(effects)
 
     def tx(self) -> AbstractContextManager[Session]:
         """One transaction; routes build their response inside it, so the commit happens before

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from hallserver.api.deps import Auth, Hall, HallDep
 from hallserver.api.schemas import (
     ActionOut,
+    Body,
     CallOut,
     FinishIn,
     GroupsIn,
@@ -20,13 +22,44 @@ from hallserver.api.schemas import (
     TicketOut,
     TransferIn,
 )
+from hallserver.gateway import window_print
 from hallserver.gateway.effects import Effects
-from hallserver.models import Ticket, WindowStatus
-from hallserver.services import visits, windows
+from hallserver.gateway.window_print import PrintOutcome
+from hallserver.models import Ticket, Visit, WindowStatus
+from hallserver.services import desk, paperwork, visits, windows
 from hallserver.services.context import HallContext
+from hallserver.services.errors import HallError, NotFound
 from hallserver.services.windows import WindowView
 
 router = APIRouter(prefix="/windows", tags=["窗口 windows"])
+
+
+class FinishOut(ActionOut):
+    """A window action's result; finishing also says what went to the window's printer."""
+
+    printed: PrintOutcome | None = None
+
+
+class MyWindow(BaseModel):
+    """A window the user works: its state, the user's AB role there, and its printer."""
+
+    window: WindowView
+    my_role: str | None  # A | B | None (a chief or manager acting on it)
+    printer: str | None
+
+
+class DeskOut(BaseModel):
+    """The staff console's view of a window."""
+
+    window: WindowView
+    ticket: TicketOut | None
+    desk: desk.Desk
+
+
+class ReprintIn(Body):
+    """Which visit's document to print again (default: the window's latest)."""
+
+    visit_id: int | None = None
 
 
 def _window(hall: Hall, s: Session, window_id: str) -> WindowView:
@@ -40,15 +73,19 @@ def _act(
     recall: bool = False,
     also: str | None = None,
     prompt: bool = False,
-) -> ActionOut:
+) -> FinishOut:
     """Run a window action in one transaction, then tell the bus what changed (a recall is announced;
-    `also` is another window that changed, e.g. a transfer's target)."""
+    `also` is another window that changed, e.g. a transfer's target). A finished visit (`prompt`) also
+    prints its paperwork on the window's printer when the outcome needs paper."""
     with hall.tx() as s:
         ticket = action(s, hall.ctx)
         s.flush()
-        out = ActionOut(window=_window(hall, s, window_id), ticket=TicketOut.of(ticket, hall.ctx))
+        out = FinishOut(window=_window(hall, s, window_id), ticket=TicketOut.of(ticket, hall.ctx))
         visit = visits.last_visit(s, ticket.id) if prompt and ticket.id is not None else None
+        paper = paperwork.for_visit(s, hall.ctx, visit, _base_url(hall)) if visit is not None else None
     effects = Effects().window(window_id)
+    if paper is not None:
+        out.printed = window_print.order(hall.gateway, window_id, paper, effects)
     if visit is not None and visit.id is not None:
         effects.prompts.append(visit.id)  # the window's evaluator asks for a rating
     if also:
@@ -57,6 +94,10 @@ def _act(
         effects.calls.append((out.ticket.id, window_id))
     hall.notify(effects)
     return out
+
+
+def _base_url(hall: Hall) -> str | None:
+    return hall.gateway.base_url if hall.gateway is not None else None
 
 
 def _changed(hall: Hall, view: WindowView) -> WindowView:
@@ -71,11 +112,57 @@ def list_windows(hall: HallDep) -> list[WindowView]:
         return windows.all_views(s, hall.ctx)
 
 
+@router.get("/mine", summary="我负责的窗口（含本人A角/B角）")
+def my_windows(principal: Auth, hall: HallDep) -> list[MyWindow]:
+    """The windows the user may act on, with their AB role there (from the hall profile)."""
+    mine = []
+    with hall.tx() as s:
+        for w in hall.ctx.profile.windows:
+            if not principal.may_act_on(w.id):
+                continue
+            role = "A" if w.staff.a == principal.username else "B" if w.staff.b == principal.username else None
+            printer = window_print.window_printer(hall.devices, w.id)
+            mine.append(MyWindow(window=_window(hall, s, w.id), my_role=role, printer=printer))
+    return mine
+
+
 @router.get("/{window_id}", summary="单个窗口的实时状态")
 def get_window(window_id: str, hall: HallDep) -> WindowView:
     """One window."""
     with hall.tx() as s:
         return _window(hall, s, window_id)
+
+
+@router.get("/{window_id}/desk", summary="窗口工作台：当前号码、等候与办理时长、申请人（脱敏）、挂起号码")
+def window_desk(window_id: str, principal: Auth, hall: HallDep) -> DeskOut:
+    """Everything the staff console shows of the window; only for those who may act on it."""
+    principal.require_window(window_id)
+    with hall.tx() as s:
+        view = _window(hall, s, window_id)
+        state = desk.desk(s, hall.ctx, window_id)
+        ticket = s.get(Ticket, state.ticket_id) if state.ticket_id else None
+        return DeskOut(window=view, ticket=TicketOut.of(ticket, hall.ctx) if ticket else None, desk=state)
+
+
+@router.post("/{window_id}/reprint", summary="重新打印受理凭证或一次性告知书")
+def reprint(window_id: str, principal: Auth, hall: HallDep, body: ReprintIn | None = None) -> PrintOutcome:
+    """Print a visit's document again on the window's printer (default: the latest with paperwork)."""
+    principal.require_window(window_id)
+    with hall.tx() as s:
+        visit_id = body.visit_id if body and body.visit_id else None
+        if visit_id is None:
+            last = desk.last_paper(s, hall.ctx, window_id)
+            visit_id = last.visit_id if last else None
+        visit = s.get(Visit, visit_id) if visit_id else None
+        if visit is None or visit.window_id != window_id:
+            raise NotFound("本窗口今天还没有需要打印的受理凭证或告知书")
+        paper = paperwork.for_visit(s, hall.ctx, visit, _base_url(hall))
+        if paper is None:
+            raise HallError("invalid", f"“{visit.outcome}”的办件没有需要打印的文书")
+    effects = Effects()
+    printed = window_print.order(hall.gateway, window_id, paper, effects)
+    hall.notify(effects)
+    return printed
 
 
 @router.post("/{window_id}/call-next", summary="叫号：按分配策略呼叫下一位")
@@ -116,8 +203,8 @@ def start(window_id: str, principal: Auth, hall: HallDep) -> ActionOut:
 
 
 @router.post("/{window_id}/finish", summary="办结（当场办结/受理/补正/容缺受理/不予受理/咨询）")
-def finish(window_id: str, principal: Auth, body: FinishIn, hall: HallDep) -> ActionOut:
-    """End the visit with its outcome."""
+def finish(window_id: str, principal: Auth, body: FinishIn, hall: HallDep) -> FinishOut:
+    """End the visit with its outcome; the receipt or one-time notice goes to the window's printer."""
     principal.require_window(window_id)
     return _act(
         hall,

@@ -86,6 +86,9 @@ class Gateway:
         self._queue_pending = False
         self._device_config = device_config
         self.seen: dict[str, DeviceSeen] = {d.id: DeviceSeen() for d in devices.devices}
+        self.notice: str | None = None  # the broadcast every display shows now
+        # The live floor feed: told ("effects" | "device" | "notice", detail); it must not block.
+        self.on_change: Callable[[str, Any], None] | None = None
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="hallq-gateway", daemon=True)
         self.client = BusClient(
@@ -197,7 +200,18 @@ class Gateway:
         notice = DeviceNotice(ts=self.ctx.now(), type="broadcast", message=message) if message else None
         for device_id in screens:
             self.client.publish(self.topics.device(device_id, "notice"), notice, retain=True)
+        self.notice = message
+        self._tell("notice", message)
         return len(screens)
+
+    def _tell(self, what: str, detail: Any) -> None:
+        """Pass a change to the live floor feed, if one listens."""
+        listener = self.on_change
+        if listener is not None:
+            try:
+                listener(what, detail)
+            except Exception:  # the floor view must never break the bus
+                log.exception("live feed listener failed")
 
     def _queue_later(self) -> None:
         """Coalesce queue-state publications: one within QUEUE_COALESCE_S of the first change, however many
@@ -273,6 +287,7 @@ class Gateway:
         reply, effects = self._answer(action, device_id, request_id, raw)  # type: ignore[arg-type]
         self._reply(device_id, reply)
         self._apply(effects)
+        self._tell("effects", effects)  # even empty: a rating or a help request changes the alerts
 
     def _answer(self, action: str, device_id: str, request_id: str, raw: dict[str, Any]) -> tuple[Reply, Effects]:
         device = self.devices.get(device_id)
@@ -338,6 +353,7 @@ class Gateway:
             return
         seen = self.seen[parsed[0]]
         seen.online, seen.since, seen.version = msg.state == "online", msg.ts, msg.version
+        self._tell("device", parsed[0])
 
     def _on_status(self, topic: str, payload: bytes) -> None:
         parsed = self.topics.parse_device(topic)
@@ -349,6 +365,11 @@ class Gateway:
             log.warning("malformed status from %s dropped", parsed[0])
             return
         self.seen[parsed[0]].status = msg.model_dump(mode="json", exclude_none=True)
+        self._tell("device", parsed[0])
+
+    def printer_problem(self, printer: str) -> str | None:
+        """Why a printer cannot print right now (None: send the job) — for the window's paperwork too."""
+        return self._printer_problem(printer)
 
     def _printer_problem(self, printer: str) -> str | None:
         """Why a printer cannot print right now, from what it last told us (None: send the job)."""

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from broker.messages import AppointmentCheckin, EvaluationSubmit, ProgressQuery, Request, TicketIssue, WindowAction
+from broker.messages import (
+    AppointmentCheckin,
+    AssistRequest,
+    EvaluationSubmit,
+    GuidePrint,
+    ProgressQuery,
+    Request,
+    TicketIssue,
+    VisitRecent,
+    WindowAction,
+)
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceProfile, DeviceSet, bound_window
 from hallserver.api.schemas import TicketOut
 from hallserver.appointments import service as appointments
 from hallserver.appointments.api import CheckinOut
 from hallserver.gateway.effects import Effects, PrintOrder
 from hallserver.gateway.state import window_state
-from hallserver.models import Outcome, Priority, Ticket, WindowStatus
-from hallserver.services import evaluations, tickets, visits, windows
+from hallserver.models import Outcome, Priority, Ticket, Visit, WindowStatus
+from hallserver.services import evaluations, people, tickets, visits, windows
+from hallserver.services.assist import AssistDesk
 from hallserver.services.context import HallContext
 from hallserver.services.errors import HallError
 from hallserver.services.visits import FinishDetails
@@ -34,6 +46,7 @@ class Handlers:
     devices: DeviceSet
     base_url: str
     printer_problem: Callable[[str], str | None] = lambda _printer: None  # why it cannot print now, if so
+    assist: AssistDesk = field(default_factory=AssistDesk)  # 呼叫工作人员 requests (v1.2)
 
     def authorize(self, device: DeviceProfile, action: str, request: Request) -> None:
         """Refuse actions the device's kind, or its bound window, does not allow (`forbidden`)."""
@@ -69,6 +82,9 @@ class Handlers:
             "appointment.checkin": self._checkin,
             "progress.query": self._progress,
             "evaluation.submit": self._evaluate,
+            "guide.print": self._guide_print,
+            "visit.recent": self._visit_recent,
+            "assist.request": self._assist,
             "window.call_next": self._call_next,
             **window_actions,
         }
@@ -196,6 +212,91 @@ class Handlers:
         }
         return data, effects
 
+    # --- kiosk self-service (contract v1.2) ---
+
+    def _guide_print(self, session: Session, device: DeviceProfile, req: GuidePrint) -> Result:
+        """Print the item's one-time material checklist on the kiosk's printer."""
+        printer = self._printer_for(device)
+        if printer is None:
+            raise HallError("unavailable", "本机没有打印机，请扫码在手机上查看办事指南")
+        document = self._guide_document(req.item_code)
+        problem = self.printer_problem(printer)
+        if problem is not None:
+            advice = problem.replace("凭屏幕上的号码等候叫号", "扫描屏幕上的二维码查看办事指南")
+            return {"print_job_id": None, "print_error": advice}, Effects()
+        job_id = str(uuid.uuid4())
+        effects = Effects()
+        effects.prints.append(PrintOrder(printer, job_id, "guide", document, origin=device.id))
+        return {"print_job_id": job_id, "print_error": None, "item_name": document["item_name"]}, effects
+
+    def _guide_document(self, code: str) -> dict[str, Any]:
+        cat = self.ctx.catalog
+        entry = cat.items.get(code) or cat.bundles.get(code)
+        if entry is None:
+            raise HallError("unknown_item", f"事项编码 {code} 不在本大厅的事项目录中")
+        materials = [
+            {
+                "name": m.name,
+                "kind": m.kind.value,
+                "copies": m.copies,
+                "note": "；".join(x for x in (m.condition, "可容缺" if m.rongque else None) if x) or None,
+            }
+            for m in entry.materials
+            if not m.data_shared
+        ]
+        where = entry.location
+        item = cat.items.get(code)
+        bundle = cat.bundles.get(code)
+        if item is not None:
+            limit = _time_limit(item.time_limit.statutory_days, item.time_limit.promised_days)
+        else:
+            limit = _time_limit(0, bundle.promised_days if bundle else 0)
+        return {
+            "hall_name": self.ctx.profile.hall.name,
+            "item_name": entry.name,
+            "conditions": list(item.conditions) if item else [],
+            "materials": materials,
+            "time_limit": limit,
+            "fee": item.fee.standard if item else None,
+            "location": f"{where.floor}{where.zone}{where.windows}",
+            "phone": entry.phone,
+            "qr": f"{self.base_url}/api/v1/catalog/items/{code}",
+        }
+
+    def _visit_recent(self, session: Session, device: DeviceProfile, req: VisitRecent) -> Result:
+        """A person's visits of the last days, newest first, with whether each is rated yet."""
+        person = people.find(session, self.ctx, req.identity.id_number)
+        if person is None:
+            return {"visits": []}, Effects()
+        since = self.ctx.today() - timedelta(days=req.days)
+        rows = session.exec(
+            select(Visit)
+            .where(Visit.person_id == person.id, Visit.service_date >= since)
+            .order_by(col(Visit.ended_at).desc())
+            .limit(10)
+        ).all()
+        names = {w.id: w.name for w in self.ctx.profile.windows}
+        out = [
+            {
+                "visit_id": v.id,
+                "ticket": v.ticket_number,
+                "item_name": self.ctx.entry_name(v.item_code) if v.item_code else None,
+                "window_name": names.get(v.window_id, v.window_id),
+                "ended_at": v.ended_at.astimezone(self.ctx.calendar.zone).isoformat(),
+                "rated": v.rating_gb is not None,
+            }
+            for v in rows
+        ]
+        return {"visits": out}, Effects()
+
+    def _assist(self, session: Session, device: DeviceProfile, req: AssistRequest) -> Result:
+        """Record a 呼叫工作人员 request for the staff on duty (no personal data)."""
+        call = self.assist.record(
+            device.id, device.name, device.location, self.ctx.now(), reason=req.reason, screen=req.screen,
+            elderly=req.elderly,
+        )  # fmt: skip
+        return {"assist_id": call.id, "message": "已通知工作人员，请在原地稍候"}, Effects()
+
     # --- windows ---
 
     def _window_data(self, session: Session, window_id: str, ticket: Ticket | None) -> dict[str, Any]:
@@ -243,6 +344,12 @@ class Handlers:
             ticket = getattr(windows, action)(session, ctx, w)
         session.flush()
         return self._window_data(session, w, ticket), effects
+
+
+def _time_limit(statutory: int, promised: int) -> str:
+    if promised == 0:
+        return "即办（当场办结）"
+    return f"法定{statutory}个工作日，承诺{promised}个工作日" if statutory else f"承诺{promised}个工作日"
 
 
 def _outcome(value: str | None) -> Outcome:

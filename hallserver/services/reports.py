@@ -158,3 +158,69 @@ def _name(ctx: HallContext, by: str, key: str | None) -> str:
     if by == "item":
         return ctx.entry_name(key)
     return key
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """Visits and mean times in one slice of a period (an hour, day, week or month)."""
+
+    label: str
+    visits: int
+    wait_mean_min: float | None
+    service_mean_min: float | None
+
+
+def trend(session: Session, ctx: HallContext, period: str, day: date) -> list[TrendPoint]:
+    """The period sliced for a line chart: a day by hour, a month by day, a quarter by week, a year by month."""
+    first, last = period_range(period, day)
+    v = Visit.__table__  # type: ignore[attr-defined]
+    acc: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])  # slice → visits, wait s, service s
+    if period == "day":  # one day's rows are few: bucket their local hour here, portably
+        zone = ctx.calendar.zone
+        for ended, wait_s, service_s in session.execute(
+            sa.select(v.c.ended_at, v.c.wait_s, v.c.service_s).where(v.c.service_date == first)
+        ).all():
+            _add(acc[ended.astimezone(zone).hour], 1, wait_s, service_s)
+        hours = sorted(acc) or [9]
+        keys: list[Any] = list(range(min(hours[0], 9), max(hours[-1], 17) + 1))
+        labels = [f"{h:02d}时" for h in keys]
+    else:
+        for service_date, n, wait_sum, service_sum in session.execute(
+            sa.select(v.c.service_date, sa.func.count(), sa.func.sum(v.c.wait_s), sa.func.sum(v.c.service_s))
+            .where(v.c.service_date.between(first, last))
+            .group_by(v.c.service_date)
+        ).all():
+            _add(acc[_slice(period, service_date, first)], n, wait_sum, service_sum)
+        keys, labels = _slices(period, first, last)
+    return [_point(label, acc.get(key)) for key, label in zip(keys, labels, strict=True)]
+
+
+def _add(slot: list[int], n: int, wait_s: int | None, service_s: int | None) -> None:
+    slot[0] += int(n)
+    slot[1] += int(wait_s or 0)
+    slot[2] += int(service_s or 0)
+
+
+def _slice(period: str, d: date, first: date) -> Any:
+    if period == "month":
+        return d
+    if period == "quarter":
+        return (d - first).days // 7
+    return d.month
+
+
+def _slices(period: str, first: date, last: date) -> tuple[list[Any], list[str]]:
+    if period == "month":
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        return list(days), [f"{d.day}日" for d in days]
+    if period == "quarter":
+        weeks = list(range((last - first).days // 7 + 1))
+        return list(weeks), [f"{(first + timedelta(days=7 * w)):%m-%d}起" for w in weeks]
+    return list(range(1, 13)), [f"{m}月" for m in range(1, 13)]
+
+
+def _point(label: str, slot: list[int] | None) -> TrendPoint:
+    if not slot or not slot[0]:
+        return TrendPoint(label, 0, None, None)
+    n = slot[0]
+    return TrendPoint(label, n, round(slot[1] / n / 60, 1), round(slot[2] / n / 60, 1))

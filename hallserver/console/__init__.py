@@ -1,0 +1,1 @@
+"""The staff and manager web console (served under /console/, every asset local)."""

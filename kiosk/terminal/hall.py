@@ -1,0 +1,131 @@
+"""What the kiosk knows about its hall: name, queue groups (which allow tickets without identity) and when
+walk-in service is open. From the hall profile on a development machine, or from the server's
+GET /api/v1/hall (cached on disk, no personal data) on a provisioned board. No Kivy here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from firmware_config.hall import HallProfile, OpeningHours
+from hallserver.services.calendar import HallCalendar, Holidays
+
+log = logging.getLogger("hallq.kiosk")
+
+
+@dataclass(frozen=True)
+class Group:
+    """A queue group as the kiosk needs it."""
+
+    code: str
+    name: str
+    prefix: str
+    domains: tuple[str, ...] = ()
+    anonymous_allowed: bool = False
+
+
+class Hours:
+    """Opening hours: a full calendar when known, else the server's last answer (is_open, next_opening)."""
+
+    def __init__(
+        self,
+        calendar: HallCalendar | None = None,
+        snapshot: tuple[datetime, bool, datetime | None] | None = None,
+    ) -> None:
+        self.calendar = calendar
+        self.snapshot = snapshot  # (asked at, open then, next opening)
+
+    def is_open(self, now: datetime) -> bool:
+        """True when walk-in ticketing is open."""
+        if self.calendar is not None:
+            return self.calendar.is_open(now)
+        if self.snapshot is None:
+            return True  # nothing known: let the server decide (it answers `closed`)
+        _asked, was_open, next_opening = self.snapshot
+        if not was_open and next_opening is not None:
+            return now >= next_opening
+        return was_open
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        """When ticketing opens next, if it is closed now."""
+        if self.calendar is not None:
+            return self.calendar.next_opening(now)
+        return self.snapshot[2] if self.snapshot else None
+
+
+@dataclass
+class HallFacts:
+    """Hall name, groups and hours."""
+
+    name: str
+    groups: dict[str, Group] = field(default_factory=dict)
+    hours: Hours = field(default_factory=Hours)
+
+    def group_for_domain(self, domain: str) -> Group | None:
+        """The group serving a catalog domain."""
+        return next((g for g in self.groups.values() if domain in g.domains), None)
+
+    def anonymous_groups(self) -> list[Group]:
+        """Groups that issue tickets without identity (consultation)."""
+        return [g for g in self.groups.values() if g.anonymous_allowed]
+
+    @classmethod
+    def from_profile(cls, hall: HallProfile, holidays: Holidays | None = None) -> HallFacts:
+        """From hall.yaml (and the national calendar)."""
+        groups = {g.code: Group(g.code, g.name, g.prefix, g.domains, g.anonymous_allowed) for g in hall.groups}
+        return cls(hall.hall.name, groups, Hours(HallCalendar(hall.hours, holidays or Holidays.load())))
+
+    @classmethod
+    def from_rest(cls, data: dict[str, Any]) -> HallFacts:
+        """From GET /api/v1/hall: the calendar when the hours parse, plus the server's open/next opening."""
+        groups = {
+            str(g["code"]): Group(
+                str(g["code"]),
+                str(g["name"]),
+                str(g.get("prefix", "")),
+                tuple(g.get("domains") or ()),
+                bool(g.get("anonymous_allowed")),
+            )
+            for g in data.get("groups", [])
+        }
+        calendar = None
+        try:
+            calendar = HallCalendar(OpeningHours.model_validate(data["hours"]), Holidays.load())
+        except (KeyError, ValueError, OSError) as exc:
+            log.info("kiosk: hall hours unusable (%s); using the server's open/closed answer", exc)
+        now = datetime.fromisoformat(data["now"]) if data.get("now") else datetime.now().astimezone()
+        nxt = datetime.fromisoformat(data["next_opening"]) if data.get("next_opening") else None
+        return cls(str(data.get("name", "")), groups, Hours(calendar, (now, bool(data.get("is_open", True)), nxt)))
+
+
+def fetch_json(url: str, timeout: float = 5.0) -> dict[str, Any]:
+    """GET a JSON object (urllib: no extra dependency on a board)."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        value = json.loads(response.read().decode("utf-8"))
+    if not isinstance(value, dict):
+        raise ValueError(f"{url} did not return a JSON object")
+    return value
+
+
+def load_facts(cache: Path, fetch: Callable[[], dict[str, Any]] | None) -> HallFacts | None:
+    """Hall facts from the server (cached to `cache`), else from the cache; None when neither works."""
+    data: dict[str, Any] | None = None
+    if fetch is not None:
+        try:
+            data = fetch()
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            log.warning("kiosk: hall info not fetched: %s", exc)
+    if data is None and cache.exists():
+        try:
+            data = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+    return HallFacts.from_rest(data) if isinstance(data, dict) else None

@@ -1,0 +1,33 @@
+"""Which module builds which screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.uix.widget import Widget
+
+from kiosk.terminal.screens import assist, browse, evaluation, guide, home, identity, progress, ticket
+from kiosk.terminal.screens.parts import Ctx
+
+BUILDERS: dict[str, Callable[[Ctx], Widget]] = {
+    "home": home.build,
+    "identity": identity.build,
+    "domains": browse.domains,
+    "items": browse.items,
+    "search": browse.search,
+    "confirm": ticket.confirm,
+    "ticket": ticket.result,
+    "guide": guide.build,
+    "progress": progress.ask,
+    "progress_result": progress.result,
+    "evaluation": evaluation.ask,
+    "visits": evaluation.visits,
+    "rate": evaluation.rate,
+    "thanks": evaluation.thanks,
+    "assist": assist.build,
+}
+
+
+def build(ctx: Ctx) -> Widget:
+    """The widget of the current screen (home for an unknown name)."""
+    return BUILDERS.get(ctx.state.screen, home.build)(ctx)

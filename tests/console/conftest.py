@@ -30,10 +30,9 @@ from hallserver.app import create_app
 from hallserver.clock import ManualClock
 from hallserver.db import session_scope
 from hallserver.services import auth
-from hallserver.settings import Settings
 from tests.bus.fixtures import HallBroker
 from tests.conftest import TEST_PASSWORD, login
-from tests.gateway.fixtures import Bus
+from tests.gateway.fixtures import Bus, hall_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -87,16 +86,7 @@ def _free_socket() -> socket.socket:
 @pytest.fixture
 def live_hall(broker: HallBroker, tmp_path: Path, sqlite_template: Path, clock: ManualClock) -> Iterator[LiveHall]:
     """The demo hall's app with gateway and broker, served over real HTTP by uvicorn in a thread."""
-    db = tmp_path / "hall.db"
-    shutil.copy(sqlite_template, db)
-    settings = Settings(
-        database_url=f"sqlite:///{db}",
-        identity_key="k" * 32,
-        secret_dir=broker.secret_dir,
-        broker_host=broker.host,
-        broker_port=broker.port,
-        public_url="http://hall.test:8000",
-    )
+    settings = hall_settings(broker, tmp_path, sqlite_template)
     app = create_app(settings, clock)
     sock = _free_socket()
     port = sock.getsockname()[1]

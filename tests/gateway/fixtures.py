@@ -101,12 +101,11 @@ class Bus:
         return client, inbox
 
 
-@pytest.fixture
-def bus(broker: HallBroker, tmp_path: Path, sqlite_template: Path, clock: ManualClock) -> Iterator[Bus]:
-    """The demo hall's server, with its gateway, on a real broker and a real SQLite database."""
+def hall_settings(broker: HallBroker, tmp_path: Path, sqlite_template: Path) -> Settings:
+    """Settings of the demo hall on a copy of the migrated SQLite template, wired to the test broker."""
     db = tmp_path / "hall.db"
     shutil.copy(sqlite_template, db)
-    settings = Settings(
+    return Settings(
         database_url=f"sqlite:///{db}",
         identity_key="k" * 32,
         secret_dir=broker.secret_dir,
@@ -114,6 +113,12 @@ def bus(broker: HallBroker, tmp_path: Path, sqlite_template: Path, clock: Manual
         broker_port=broker.port,
         public_url="http://hall.test:8000",
     )
+
+
+@pytest.fixture
+def bus(broker: HallBroker, tmp_path: Path, sqlite_template: Path, clock: ManualClock) -> Iterator[Bus]:
+    """The demo hall's server, with its gateway, on a real broker and a real SQLite database."""
+    settings = hall_settings(broker, tmp_path, sqlite_template)
     with TestClient(create_app(settings, clock)) as http:
         http.headers.update(login(http, "m01"))
         state = Bus(broker, broker.secret_dir, broker.hall, broker.devices, clock, http)

@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HALLQ := $(VENV)/bin/hallq
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench lint clean schema
 
 setup:
 	@scripts/setup.sh
@@ -17,6 +17,9 @@ test: setup
 bench: setup
 	@$(PY) -m bench
 	@$(PY) -m bench.report_year
+
+schema: setup
+	@$(HALLQ) bus schema --out broker/schema
 
 lint: setup
 	@$(VENV)/bin/ruff check .

@@ -68,7 +68,7 @@ def ticket_roundtrip(host: str, port: int, secret: Path, n: int) -> list[float]:
     kiosk = BusClient(
         BusSettings("demo", "kiosk-01", account.username, account.password, host, port),
         Topics("demo").device("kiosk-01", "availability"),
-        lambda s: DeviceAvailability(ts=datetime.now(ZONE), state=s, kind="kiosk", version="bench"),  # type: ignore[arg-type]
+        lambda s: DeviceAvailability.of(datetime.now(ZONE), s, "kiosk"),
     )
     kiosk.enable_replies("kiosk-01")
     kiosk.start()
@@ -78,7 +78,6 @@ def ticket_roundtrip(host: str, port: int, secret: Path, n: int) -> list[float]:
         request = TicketIssue(
             ts=datetime.now(ZONE),
             request_id=Request.new_id(),
-            device_id="kiosk-01",
             group=groups[i % len(groups)],
             identity={"id_number": id_number(i)},  # type: ignore[arg-type]
         )

@@ -94,20 +94,20 @@ def call_to_display(hall: LiveHall, n: int) -> tuple[Stats, Stats]:
         for _ in range(n):
             seen.clear()
             t0 = time.perf_counter()
-            reply = caller.request("window.call_next", _action("caller-w01", "w01"), timeout_s=TIMEOUT_S, attempts=1)
+            reply = caller.request("window.call_next", _action("w01"), timeout_s=TIMEOUT_S, attempts=1)
             replies.append(time.perf_counter() - t0)
             if reply.status != "ok" or not (reply.data or {}).get("ticket"):
                 raise RuntimeError(f"call_next found nobody to call: {reply.error}")
             shown.append(arrived[-1] - t0 if seen.wait(TIMEOUT_S) else math.inf)
-            caller.request("window.no_show", _action("caller-w01", "w01"), timeout_s=TIMEOUT_S, attempts=1)
+            caller.request("window.no_show", _action("w01"), timeout_s=TIMEOUT_S, attempts=1)
     finally:
         caller.stop()
         display.stop()
     return Stats.of(replies), Stats.of(shown)
 
 
-def _action(device: str, window: str, **extra: Any) -> WindowAction:
-    return WindowAction(ts=datetime.now(ZONE), request_id=Request.new_id(), device_id=device, window_id=window, **extra)
+def _action(window: str, **extra: Any) -> WindowAction:
+    return WindowAction(ts=datetime.now(ZONE), request_id=Request.new_id(), window_id=window, **extra)
 
 
 def simulated_day(hall: LiveHall, pool: KioskPool, visits: int, rate: float) -> DayRun:
@@ -181,17 +181,17 @@ def _caller_loop(
         while not stop.is_set():
             t0 = time.perf_counter()
             try:
-                reply = client.request("window.call_next", _action(device, window), timeout_s=TIMEOUT_S, attempts=1)
+                reply = client.request("window.call_next", _action(window), timeout_s=TIMEOUT_S, attempts=1)
             except BusTimeout:
                 continue
             calls.append(time.perf_counter() - t0)
             if reply.status != "ok" or not (reply.data or {}).get("ticket"):
                 stop.wait(0.3)  # nobody waiting for this window yet
                 continue
-            client.request("window.start", _action(device, window), timeout_s=TIMEOUT_S, attempts=1)
+            client.request("window.start", _action(window), timeout_s=TIMEOUT_S, attempts=1)
             item = items.get(reply.data["ticket"]["group"])  # type: ignore[index]
             finish = {"outcome": "当场办结", "item_code": item} if item else {"outcome": "咨询"}
-            done = client.request("window.finish", _action(device, window, **finish), timeout_s=TIMEOUT_S)
+            done = client.request("window.finish", _action(window, **finish), timeout_s=TIMEOUT_S)
             if done.status == "ok":
                 served[window] += 1
             else:

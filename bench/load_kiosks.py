@@ -15,6 +15,7 @@ from bench.load_stats import TIMEOUT_S, Phase, Stats, percentile
 from bench.ticket_core import id_number
 from broker.client import BusClient, BusSettings
 from broker.messages import DeviceAvailability, Request
+from broker.topics import Topics
 from firmware_config.credentials import device_account
 
 # Groups of the demo hall and their share of kiosk tickets (anonymous consultation needs no ID card).
@@ -31,6 +32,8 @@ GROUP_MIX = {
 }
 ANONYMOUS = {"consult", "assist", "complaint"}
 
+TOPICS = Topics("demo")
+
 
 def device_client(hall: LiveHall, device_id: str) -> BusClient:
     """A bus client logged in as one of the hall's devices."""
@@ -39,8 +42,8 @@ def device_client(hall: LiveHall, device_id: str) -> BusClient:
     bus_kind = {"kiosk": "kiosk", "caller": "caller", "window_display": "display"}.get(kind, kind)
     return BusClient(
         BusSettings("demo", device_id, account.username, account.password, hall.host, hall.port),
-        f"hall/demo/device/{device_id}/availability",
-        lambda s: DeviceAvailability(ts=datetime.now(ZONE), state=s, kind=bus_kind, version="bench"),  # type: ignore[arg-type]
+        TOPICS.device(device_id, "availability"),
+        lambda s: DeviceAvailability.of(datetime.now(ZONE), s, bus_kind),
     )
 
 
@@ -50,9 +53,10 @@ class KioskPool:
     def __init__(self, hall: LiveHall, n: int) -> None:
         self.ids = [f"kiosk-b{k:02d}" for k in range(1, n + 1)]
         self.clients = [device_client(hall, d) for d in self.ids]
+        self.topics = [TOPICS.request(d, "ticket.issue") for d in self.ids]  # v2: each its own topic
         self.answers: dict[str, tuple[float, str, str | None]] = {}  # request id → (time, status, code)
         for device_id, client in zip(self.ids, self.clients, strict=True):
-            client.subscribe(f"hall/demo/device/{device_id}/reply", self._on_reply)
+            client.subscribe(TOPICS.device(device_id, "reply"), self._on_reply)
         for client in self.clients:
             client.start()
             if not client.wait_connected(10):
@@ -77,7 +81,6 @@ class KioskPool:
             body: dict[str, Any] = {
                 "ts": datetime.now(ZONE).isoformat(),
                 "request_id": Request.new_id(),
-                "device_id": self.ids[k],
                 "group": group,
             }
             if group not in ANONYMOUS:
@@ -97,7 +100,7 @@ class KioskPool:
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            self.clients[k].mqtt.publish("hall/demo/request/ticket.issue", payload, qos=1)
+            self.clients[k].mqtt.publish(self.topics[k], payload, qos=1)
             lags.append(time.perf_counter() - due)
         last_due = start + (len(batch) - 1) / rate
         self._await([rid for _, rid, _ in batch], last_due + TIMEOUT_S)

@@ -30,6 +30,7 @@ from bench.load_kiosks import ANONYMOUS, GROUP_MIX
 from bench.ticket_core import bench_database, id_number
 from broker.messages import Request
 from broker.mosquitto import BrokerProcess, free_port, render
+from broker.topics import Topics
 from firmware_config.devices import load_devices
 from firmware_config.hall import load_hall_profile
 from hallserver.app import create_app
@@ -41,7 +42,7 @@ from hallserver.services import estimates
 from hallserver.settings import Settings
 
 # Stage → the functions whose cumulative time it is (module path fragment, function name).
-TOPIC = "hall/demo/request/ticket.issue"
+TOPIC = Topics("demo").request("kiosk-01", "ticket.issue")
 WHAT_IF_INDEX = "ix_bench_what_if_service_time"
 HISTORY = 36_000  # finished visits already in the database: two working weeks of a county hall
 HISTORIES = (0, 3_600, 36_000, 90_000)  # a day, two weeks, about a month of a county hall
@@ -122,7 +123,6 @@ def _payloads(n: int, offset: int) -> list[bytes]:
         body = {
             "ts": datetime.now(ZONE).isoformat(),
             "request_id": Request.new_id(),
-            "device_id": "kiosk-01",
             "group": group,
         }
         if group not in ANONYMOUS:

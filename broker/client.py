@@ -69,6 +69,7 @@ class BusClient:
         self._unacked: set[int] = set()
         self._lock = threading.Lock()
         self._pending: dict[str, tuple[threading.Event, list[Reply]]] = {}
+        self._device_id: str | None = None
         self.mqtt = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -78,7 +79,9 @@ class BusClient:
         if s.ca_file:
             client.tls_set(ca_certs=str(s.ca_file))
         client.will_set(self._availability_topic, self._availability("offline").to_json(), qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # Retry every second, never backing off further: a device is back within ~1 s of the broker's return
+        # (a doubling backoff capped at 30 s left printers away for 15 s). A refused connect costs nothing.
+        client.reconnect_delay_set(min_delay=1, max_delay=1)
         client.max_queued_messages_set(0)  # queue everything while the broker is away
         client.on_socket_open = _no_delay
         client.on_connect = self._on_connect
@@ -205,6 +208,7 @@ class BusClient:
 
     def enable_replies(self, device_id: str) -> None:
         """Listen on this device's reply topic so request() can match answers."""
+        self._device_id = device_id
         self.subscribe(self.topics.device(device_id, "reply"), self._on_reply)
 
     def _on_reply(self, _topic: str, payload: bytes) -> None:
@@ -220,15 +224,17 @@ class BusClient:
             waiter[0].set()
 
     def request(self, action: str, request: Request, timeout_s: float = 5.0, attempts: int = 3) -> Reply:
-        """Send a request and wait for its reply; retries reuse the same request_id, so the server
-        answers it once (a retried ticket.issue never makes a second ticket)."""
+        """Send a request under this device's own request topic (contract v2: the topic proves the sender)
+        and wait for its reply; retries reuse the same request_id, so the server answers it once (a
+        retried ticket.issue never makes a second ticket)."""
+        topic = self.topics.request(self._device_id or self.settings.username, action)
         done = threading.Event()
         replies: list[Reply] = []
         with self._lock:
             self._pending[request.request_id] = (done, replies)
         try:
             for _ in range(attempts):
-                self.publish(self.topics.request(action), request)
+                self.publish(topic, request)
                 if done.wait(timeout_s):
                     return replies[0]
             raise BusTimeout(f"no reply to {action} {request.request_id} after {attempts} attempts")
@@ -248,6 +254,6 @@ def decode(payload: bytes) -> dict[str, Any] | None:
     """A JSON object from a payload, or None when it is not one."""
     try:
         value = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # deep nesting is bad input too
         return None
     return value if isinstance(value, dict) else None

@@ -45,13 +45,11 @@ def acl_roles(hall_id: str, devices: DeviceSet) -> dict[str, list[tuple[str, str
         "server": [(kind, f"{topics.root}/#") for kind in (SEND, RECEIVE, SUBSCRIBE)],
         "public": [(kind, public) for public in topics.public() for kind in (RECEIVE, SUBSCRIBE)],
     }
-    for kind_name in sorted({d.type for d in devices.devices}):
-        actions = ALLOWED_ACTIONS[kind_name]
-        if actions:
-            roles[f"actions-{kind_name}"] = [(SEND, topics.request(a)) for a in actions]
     for device in devices.devices:
         own = [(RECEIVE, topics.device_all(device.id)), (SUBSCRIBE, topics.device_all(device.id))]
         own += [(SEND, topics.device(device.id, channel)) for channel in DEVICE_PUBLISHES]
+        # v2: requests only under the device's own topic, only for the actions its kind is allowed.
+        own += [(SEND, topics.request(device.id, action)) for action in ALLOWED_ACTIONS[device.type]]
         roles[f"device-{device.id}"] = own
     return roles
 
@@ -60,8 +58,7 @@ def client_roles(devices: DeviceSet) -> dict[str, list[str]]:
     """Username → its role names."""
     clients = {SERVER_USERNAME: ["server"]}
     for device in devices.devices:
-        actions = [f"actions-{device.type}"] if ALLOWED_ACTIONS[device.type] else []
-        clients[device.id] = [f"device-{device.id}", "public", *actions]
+        clients[device.id] = [f"device-{device.id}", "public"]
     return clients
 
 

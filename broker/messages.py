@@ -1,4 +1,4 @@
-"""One pydantic model per payload of the hall bus (PROTOCOL.md, contract v1), and their JSON Schemas.
+"""One pydantic model per payload of the hall bus (PROTOCOL.md, contract v2), and their JSON Schemas.
 
 Receivers are tolerant: unknown fields are ignored, so the contract can grow by adding fields."""
 
@@ -6,13 +6,29 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
+MAX_PAYLOAD_BYTES = 64 * 1024  # larger payloads are refused by the broker or answered `invalid`
+
+# Integers on the wire are signed 64-bit: anything larger is `invalid`, never an overflow in the database.
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+PositiveId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def software_version() -> str:
+    """The installed hallq version (announced beside the contract version)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("hallq")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 class Message(BaseModel):
@@ -38,11 +54,23 @@ class ServerAvailability(Message):
 
 
 class DeviceAvailability(Message):
-    """`device/{device}/availability`: retained; the device's last will says offline."""
+    """`device/{device}/availability`: retained; the device's last will says offline. `version` is the
+    contract version the device speaks ("2"); `software` its own build (extension of v2)."""
 
     state: Literal["online", "offline"]
     kind: Literal["kiosk", "display", "printer", "evaluator", "caller"]
     version: str
+    software: str | None = None
+
+    @classmethod
+    def of(cls, ts: datetime, state: str, kind: str) -> DeviceAvailability:
+        """What this build of hallq announces: contract v2 and the installed version."""
+        return cls(ts=ts, state=state, kind=kind, version=CONTRACT_VERSION, software=software_version())
+
+
+def speaks_current_contract(version: str | None) -> bool:
+    """True when an availability's `version` names this contract's major version."""
+    return (version or "").split(".")[0] == CONTRACT_VERSION
 
 
 class DeviceStatus(Message):
@@ -85,10 +113,11 @@ class Identity(BaseModel):
 
 
 class Request(Message):
-    """`request/{action}`: a device asks the server; `request_id` is reused on retries."""
+    """`device/{device}/request/{action}`: a device asks the server; `request_id` is reused on retries.
+    The sender is the topic's device; a legacy `device_id` naming another device is refused (`forbidden`)."""
 
     request_id: str = Field(min_length=8, max_length=64)
-    device_id: str = Field(pattern=r"^[a-z][a-z0-9\-]{1,40}$")
+    device_id: str | None = Field(default=None, max_length=41, description="Legacy (v1); never trusted")
 
     @classmethod
     def new_id(cls) -> str:
@@ -130,10 +159,12 @@ class ProgressQuery(Request):
 class EvaluationSubmit(Request):
     """evaluation.submit: level 1..5 on the wire, 5 = 非常满意."""
 
-    visit_id: int | None = None
+    visit_id: PositiveId | None = None
     ticket: str | None = Field(default=None, max_length=8)
     level: int = Field(ge=1, le=5)
-    indicators: dict[str, int] = {}
+    indicators: dict[Annotated[str, Field(max_length=32)], Annotated[int, Field(ge=1, le=5)]] = Field(
+        default={}, max_length=20
+    )
     comment: str | None = Field(default=None, max_length=500)
     channel: Literal["evaluator", "kiosk", "qr", "sms"] = "evaluator"
 
@@ -166,13 +197,15 @@ class WindowAction(Request):
     outcome: str | None = Field(default=None, description="window.finish: 当场办结/受理/补正/容缺受理/不予受理/咨询等")
     note: str | None = Field(default=None, max_length=200)
     item_code: str | None = Field(default=None, max_length=64, description="window.finish: the item handled")
-    materials: list[str] = Field(default=[], max_length=50, description="window.finish: 补正 missing / 容缺 owed")
+    materials: list[Annotated[str, Field(max_length=100)]] = Field(
+        default=[], max_length=50, description="window.finish: 补正 missing / 容缺 owed"
+    )
     deadline: date | None = Field(default=None, description="window.finish: when the materials are due")
     delivery: str | None = Field(default=None, max_length=8, description="window.finish: 窗口领取/邮寄/…")
     to_group: str | None = Field(default=None, max_length=32, description="window.transfer")
     to_window: str | None = Field(default=None, max_length=8, description="window.transfer")
     reason: str | None = Field(default=None, max_length=100, description="window.pause / window.suspend")
-    ticket_id: int | None = Field(default=None, description="window.resume_ticket")
+    ticket_id: PositiveId | None = Field(default=None, description="window.resume_ticket")
 
 
 class ErrorBody(BaseModel):
@@ -245,6 +278,8 @@ class WindowState(Message):
     status: Literal["open", "paused", "closed"]
     status_reason: str | None = None
     serving: str | None = None
+    phase: Literal["called", "serving"] | None = Field(default=None, description="null when no ticket (v2)")
+    called_at: AwareDatetime | None = Field(default=None, description="When the ticket at the window was called")
     staff_display_name: str | None = None
     staff_duties: str | None = Field(default=None, description="Shown on the window display (003 §37)")
     staff_contact: str | None = Field(default=None, description="Shown on the window display (003 §37)")
@@ -299,14 +334,14 @@ PAYLOADS: dict[str, type[Message]] = {
     "device/{device}/availability": DeviceAvailability,
     "device/{device}/status": DeviceStatus,
     "device/{device}/config": DeviceConfig,
-    "request/ticket.issue": TicketIssue,
-    "request/appointment.checkin": AppointmentCheckin,
-    "request/progress.query": ProgressQuery,
-    "request/evaluation.submit": EvaluationSubmit,
-    "request/guide.print": GuidePrint,
-    "request/visit.recent": VisitRecent,
-    "request/assist.request": AssistRequest,
-    "request/window.*": WindowAction,
+    "device/{device}/request/ticket.issue": TicketIssue,
+    "device/{device}/request/appointment.checkin": AppointmentCheckin,
+    "device/{device}/request/progress.query": ProgressQuery,
+    "device/{device}/request/evaluation.submit": EvaluationSubmit,
+    "device/{device}/request/guide.print": GuidePrint,
+    "device/{device}/request/visit.recent": VisitRecent,
+    "device/{device}/request/assist.request": AssistRequest,
+    "device/{device}/request/window.*": WindowAction,
     "device/{device}/reply": Reply,
     "device/{device}/job": PrintJob,
     "device/{device}/prompt": EvaluatorPrompt,

@@ -84,6 +84,9 @@ max_queued_messages 1000
 max_inflight_messages 20
 persistent_client_expiration 1d
 max_keepalive 300
+# PROTOCOL.md: a payload over 64 KiB is refused (reason code "packet too large"); 1 KiB is left for
+# the fixed header, the topic and properties, and the server answers `invalid` for what gets through.
+max_packet_size 66560
 # A request/reply bus sends bursts of small packets: Nagle + delayed ACK would add ~40 ms to each answer.
 set_tcp_nodelay true
 connection_messages true
@@ -268,6 +271,11 @@ class BrokerProcess:
     def running(self) -> bool:
         """Whether the subprocess is alive."""
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the started broker (for a supervisor that must stop it), None before start()."""
+        return self._proc.pid if self._proc is not None else None
 
     def start(self) -> Self:
         """Start mosquitto and wait until every listener accepts connections."""

@@ -1,4 +1,4 @@
-"""The only place topic strings of the hall bus are built or parsed (PROTOCOL.md, contract v1)."""
+"""The only place topic strings of the hall bus are built or parsed (PROTOCOL.md, contract v2)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_\-.]{0,63}$")
+_ACTION = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 DEVICE_CHANNELS = ("availability", "status", "config", "reply", "job", "prompt", "event", "notice")
 DEVICE_PUBLISHES = ("availability", "status", "event")  # what a device itself may write
@@ -37,15 +38,15 @@ class Topics:
         """Retained online/offline of the hall server (its last will)."""
         return f"{self.root}/server/availability"
 
-    def request(self, action: str) -> str:
-        """Where a device sends an action request (`ticket.issue`, `window.call_next` ...)."""
-        if not re.match(r"^[a-z_]+\.[a-z_]+$", action):
+    def request(self, device: str, action: str) -> str:
+        """Where a device sends an action request: under its own topic, which proves the sender (v2)."""
+        if not _ACTION.match(action):
             raise ValueError(f"invalid action: {action!r}")
-        return f"{self.root}/request/{action}"
+        return f"{self.root}/device/{_segment(device, 'device id')}/request/{action}"
 
     def requests(self) -> str:
-        """Subscription filter for every request (the server's)."""
-        return f"{self.root}/request/+"
+        """Subscription filter for every device's requests (the server's)."""
+        return f"{self.root}/device/+/request/+"
 
     # per device
     def device(self, device: str, channel: str) -> str:
@@ -108,7 +109,15 @@ class Topics:
             return None
         return match.group(1), match.group(2)
 
-    def parse_request(self, topic: str) -> str | None:
-        """The action of a request topic of this hall, else None."""
-        match = re.match(rf"^{re.escape(self.root)}/request/([a-z_]+\.[a-z_]+)$", topic)
-        return match.group(1) if match else None
+    def parse_request(self, topic: str) -> tuple[str, str] | None:
+        """(device, action) of a request topic of this hall, else None. The action is returned as sent,
+        valid or not, so that a request from an identifiable device can always be answered."""
+        match = re.match(rf"^{re.escape(self.root)}/device/([^/]+)/request/([^/]{{1,64}})$", topic)
+        if not match or not _SEGMENT.match(match.group(1)):
+            return None
+        return match.group(1), match.group(2)
+
+    @staticmethod
+    def valid_action(action: str) -> bool:
+        """True for an action name of the contract's shape (`window.call_next`)."""
+        return bool(_ACTION.match(action))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
+from broker.messages import speaks_current_contract
 from firmware_config.devices import BUS_KIND, bound_window
 from hallserver.api.deps import Auth, Hall, HallDep
 from hallserver.api.schemas import Body
@@ -63,6 +64,8 @@ def devices(hall: HallDep) -> list[dict[str, Any]]:
                 "online": seen.online,
                 "since": seen.since.isoformat() if seen.since else None,
                 "version": seen.version,
+                # False for a device that speaks an older contract than the server (PROTOCOL.md v2)
+                "contract_current": speaks_current_contract(seen.version) if seen.version else None,
                 "status": seen.status,
             }
         )

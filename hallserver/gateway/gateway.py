@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from sqlmodel import Session, col
 
 from broker.client import BusClient, BusSettings, decode
 from broker.messages import (
+    CONTRACT_VERSION,
+    MAX_PAYLOAD_BYTES,
     DeviceAvailability,
     DeviceConfig,
     DeviceEvent,
@@ -33,9 +36,10 @@ from broker.messages import (
     Reply,
     ServerAvailability,
     request_model,
+    speaks_current_contract,
 )
 from broker.topics import Topics
-from firmware_config.devices import DeviceSet, bound_window
+from firmware_config.devices import ALLOWED_ACTIONS, DeviceSet, bound_window
 from hallserver import __version__
 from hallserver.db import session_scope
 from hallserver.gateway import state
@@ -50,6 +54,8 @@ PRINT_JOB_TTL = timedelta(minutes=5)  # a ticket nobody is standing at the print
 REQUEST_LOG_DAYS = 2
 RECENT_CALLS = 10
 QUEUE_COALESCE_S = 0.1
+_REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9\-_]{8,64})"')
+KNOWN_ACTIONS = frozenset(a for actions in ALLOWED_ACTIONS.values() for a in actions)
 
 
 @dataclass
@@ -262,29 +268,23 @@ class Gateway:
         self._work.put(lambda: self._handle_request(topic, payload))
 
     def _handle_request(self, topic: str, payload: bytes) -> None:
-        action = self.topics.parse_request(topic)
-        raw = decode(payload)
-        device_id = raw.get("device_id") if raw else None
-        request_id = raw.get("request_id") if raw else None
-        if action is None or not isinstance(device_id, str) or device_id not in self.seen:
-            log.warning("dropped a request that names no known device on %s", topic)
+        parsed = self.topics.parse_request(topic)
+        if parsed is None or parsed[0] not in self.seen:
+            log.warning("dropped a request from no known device on %s", topic[:200])
             return
-        if not isinstance(request_id, str) or not 8 <= len(request_id) <= 64:
-            self._reply(
-                device_id,
-                Reply(
-                    ts=self.ctx.now(),
-                    request_id=str(request_id)[:64],
-                    status="error",
-                    error=ErrorBody(code="invalid", message="请求缺少有效的 request_id"),
-                ),
-            )
+        device_id, action = parsed  # the topic proves the sender (contract v2), never the payload
+        raw = decode(payload) if len(payload) <= MAX_PAYLOAD_BYTES else None
+        request_id = raw.get("request_id") if raw else _salvage_request_id(payload)
+        if raw is None or not isinstance(request_id, str) or not 8 <= len(request_id) <= 64:
+            log.warning("invalid request %s from %s: no JSON object with a request_id", action[:64], device_id)
+            message = "请求不是有效的 JSON 对象或超过 64 KiB" if raw is None else "请求缺少有效的 request_id"
+            self._reply(device_id, _refusal(self.ctx.now(), str(request_id or "")[:64], "invalid", message))
             return
-        stored = self._stored_reply(request_id)
+        stored = self._stored_reply(device_id, request_id)
         if stored is not None:
             self._reply(device_id, stored)  # a retry: the first answer, again
             return
-        reply, effects = self._answer(action, device_id, request_id, raw)  # type: ignore[arg-type]
+        reply, effects = self._answer(action, device_id, request_id, raw)
         self._reply(device_id, reply)
         self._apply(effects)
         self._tell("effects", effects)  # even empty: a rating or a help request changes the alerts
@@ -292,15 +292,17 @@ class Gateway:
     def _answer(self, action: str, device_id: str, request_id: str, raw: dict[str, Any]) -> tuple[Reply, Effects]:
         device = self.devices.get(device_id)
         now = self.ctx.now()
-        model = request_model(action)
+        model = request_model(action) if action in KNOWN_ACTIONS else None
         try:
             if model is None:
-                raise HallError("invalid", f"未知的请求 {action}")
+                raise HallError("invalid", f"未知的请求 {action[:64]}")
             try:
                 request = model.model_validate(raw)
             except ValidationError as exc:
-                fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+                fields = sorted({".".join(str(p) for p in e["loc"])[:64] for e in exc.errors()})[:20]
                 raise HallError("invalid", f"请求参数不正确：{', '.join(fields)}", fields=fields) from None
+            if request.device_id is not None and request.device_id != device_id:
+                raise HallError("forbidden", f"请求来自设备 {device_id}，不能以其他设备的名义发出")
             self.handlers.authorize(device, action, request)
             with session_scope(self.engine) as s:
                 data, effects = self.handlers.handle(s, device, action, request)
@@ -308,26 +310,18 @@ class Gateway:
                 s.add(_log_row(request_id, device_id, action, now, reply))
             return reply, effects
         except HallError as exc:
-            reply = Reply(
-                ts=now,
-                request_id=request_id,
-                status="error",
-                error=ErrorBody(code=exc.code, message=exc.message, data=exc.data),
-            )
-            self._store_refusal(request_id, device_id, action, now, reply)
+            if exc.code in ("invalid", "forbidden"):
+                log.warning("refused %s from %s: %s %s", action[:64], device_id, exc.code, exc.message[:200])
+            reply = _refusal(now, request_id, exc.code, exc.message, exc.data)
+            self._store_refusal(request_id, device_id, action[:40], now, reply)
             return reply, Effects()
         except (SQLAlchemyError, OSError):
             log.exception("request %s failed on the database", action)
-            return Reply(
-                ts=now,
-                request_id=request_id,
-                status="error",
-                error=ErrorBody(code="unavailable", message="系统繁忙，请稍后重试"),
-            ), Effects()
+            return _refusal(now, request_id, "unavailable", "系统繁忙，请稍后重试"), Effects()
 
-    def _stored_reply(self, request_id: str) -> Reply | None:
+    def _stored_reply(self, device_id: str, request_id: str) -> Reply | None:
         with session_scope(self.engine) as s:
-            row = s.get(RequestLog, request_id)
+            row = s.get(RequestLog, (device_id, request_id))
             return Reply.model_validate_json(row.reply) if row else None
 
     def _store_refusal(self, request_id: str, device_id: str, action: str, now: datetime, reply: Reply) -> None:
@@ -346,14 +340,23 @@ class Gateway:
         parsed = self.topics.parse_device(topic)
         if parsed is None or parsed[0] not in self.seen:
             return
+        device_id, seen = parsed[0], self.seen[parsed[0]]
         try:
             msg = DeviceAvailability.model_validate_json(payload)
         except ValueError:
-            log.warning("malformed availability from %s dropped", parsed[0])
+            # An offline availability (a last will, a clean shutdown) is honoured whatever else it lacks.
+            raw = decode(payload) if len(payload) <= MAX_PAYLOAD_BYTES else None
+            if not raw or raw.get("state") != "offline":
+                log.warning("malformed availability from %s dropped", device_id)
+                return
+            seen.online, seen.since = False, self.ctx.now()
+            log.warning("incomplete offline availability from %s honoured", device_id)
+            self._tell("device", device_id)
             return
-        seen = self.seen[parsed[0]]
         seen.online, seen.since, seen.version = msg.state == "online", msg.ts, msg.version
-        self._tell("device", parsed[0])
+        if seen.online and not speaks_current_contract(msg.version):
+            log.warning("device %s speaks contract %s, not v%s", device_id, msg.version[:20], CONTRACT_VERSION)
+        self._tell("device", device_id)
 
     def _on_status(self, topic: str, payload: bytes) -> None:
         parsed = self.topics.parse_device(topic)
@@ -406,6 +409,19 @@ class Gateway:
                 message=f"凭条未能打印（{reason}），请凭屏幕上的号码等候叫号",
             )
             self.client.publish(self.topics.device(origin[0], "notice"), notice)
+
+
+def _salvage_request_id(payload: bytes) -> str | None:
+    """The request_id of a payload that is not valid JSON (too deep, too large, truncated), so that the
+    device still gets its answer instead of waiting for a timeout."""
+    match = _REQUEST_ID.search(payload[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _refusal(ts: datetime, request_id: str, code: str, message: str, data: dict[str, Any] | None = None) -> Reply:
+    return Reply(
+        ts=ts, request_id=request_id, status="error", error=ErrorBody(code=code, message=message, data=data or {})
+    )
 
 
 def _log_row(request_id: str, device_id: str, action: str, now: datetime, reply: Message) -> RequestLog:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -26,10 +26,11 @@ from firmware_config.devices import ALLOWED_ACTIONS, DeviceProfile, DeviceSet, b
 from hallserver.api.schemas import TicketOut
 from hallserver.appointments import service as appointments
 from hallserver.appointments.api import CheckinOut
+from hallserver.gateway import window_print
 from hallserver.gateway.effects import Effects, PrintOrder
 from hallserver.gateway.state import window_state
 from hallserver.models import Outcome, Priority, Ticket, Visit, WindowStatus
-from hallserver.services import evaluations, people, tickets, visits, windows
+from hallserver.services import evaluations, paperwork, people, tickets, visits, windows
 from hallserver.services.assist import AssistDesk
 from hallserver.services.context import HallContext
 from hallserver.services.errors import HallError
@@ -121,6 +122,7 @@ class Handlers:
             "issued_at": t.issued_at.astimezone(self.ctx.calendar.zone).isoformat(),
             "print_job_id": job_id,
             "print_error": print_error,
+            "lookup_url": self._lookup_url(t),
         }
         return data, effects
 
@@ -149,6 +151,10 @@ class Handlers:
             None,
         )
 
+    def _lookup_url(self, t: Ticket) -> str:
+        """The citizen's link to a ticket (the slip's QR): an unguessable token, never the ticket id."""
+        return f"{self.base_url}/api/v1/tickets/by-token/{t.public_token}"
+
     def _ticket_document(self, t: Ticket, issued: tickets.IssuedTicket) -> dict[str, Any]:
         ctx = self.ctx
         return {
@@ -161,7 +167,7 @@ class Handlers:
             "estimated_wait_min": issued.estimated_wait_min,
             "issued_at": t.issued_at.astimezone(ctx.calendar.zone).isoformat(),
             "masked_name": t.masked_name,
-            "qr": f"{self.base_url}/api/v1/tickets/{t.id}",
+            "qr": self._lookup_url(t),
             "notice": f"请留意叫号；过号可在{ctx.profile.tickets.no_show_rejoin_minutes}分钟内重新排队",
         }
 
@@ -177,6 +183,7 @@ class Handlers:
         )
         effects = Effects(queue=True)
         data = CheckinOut.of(done, self.ctx).model_dump(mode="json")
+        data["lookup_url"] = self._lookup_url(done.issued.ticket)
         data["print_job_id"], data["print_error"] = self._print_ticket(device, done.issued, effects)
         return data, effects
 
@@ -317,6 +324,7 @@ class Handlers:
         ctx, w = self.ctx, req.window_id
         effects = Effects().window(w)
         ticket: Ticket | None = None
+        printed: dict[str, Any] | None = None
         if action == "recall":
             ticket = windows.recall(session, ctx, w)
             effects.calls.append((ticket.id, w))  # type: ignore[arg-type]
@@ -326,6 +334,9 @@ class Handlers:
             visit = visits.last_visit(session, ticket.id)  # type: ignore[arg-type]
             if visit is not None and visit.id is not None:
                 effects.prompts.append(visit.id)
+                paper = paperwork.for_visit(session, ctx, visit, self.base_url)
+                if paper is not None:  # 受理凭证 / 一次性告知书, as when the console finishes the visit
+                    printed = asdict(window_print.order(self, w, paper, effects))
         elif action == "transfer":
             ticket = windows.transfer(session, ctx, w, req.to_group, req.to_window)
             if req.to_window:
@@ -343,7 +354,10 @@ class Handlers:
         else:  # no_show, start
             ticket = getattr(windows, action)(session, ctx, w)
         session.flush()
-        return self._window_data(session, w, ticket), effects
+        data = self._window_data(session, w, ticket)
+        if action == "finish":
+            data["printed"] = printed
+        return data, effects
 
 
 def _time_limit(statutory: int, promised: int) -> str:

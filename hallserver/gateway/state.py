@@ -26,6 +26,8 @@ def window_state(session: Session, ctx: HallContext, window_id: str, ts: datetim
         status=v.status,
         status_reason=v.status_reason,
         serving=v.serving,
+        phase=v.serving_state,  # called or serving; None without a ticket
+        called_at=v.called_at,
         staff_display_name=v.staff_display_name,
         staff_duties=staff.duties if staff else None,
         staff_contact=staff.contact if staff else None,

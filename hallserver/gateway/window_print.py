@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from firmware_config.devices import DeviceSet, bound_window
 from hallserver.gateway.effects import Effects, PrintOrder
-from hallserver.gateway.gateway import Gateway
 from hallserver.services.paperwork import Paper
+
+
+class Printers(Protocol):
+    """Who knows the hall's printers and whether one can print now (the gateway, its handlers)."""
+
+    devices: DeviceSet
+
+    @property
+    def printer_problem(self) -> Callable[[str], str | None]: ...
 
 
 @dataclass(frozen=True)
@@ -30,17 +40,18 @@ def window_printer(devices: DeviceSet | None, window_id: str) -> str | None:
     return next((d.id for d in devices.devices if d.type == "printer" and bound_window(d) == window_id), None)
 
 
-def order(gateway: Gateway | None, window_id: str, paper: Paper, effects: Effects) -> PrintOutcome:
+def order(printers: Printers | None, window_id: str, paper: Paper, effects: Effects) -> PrintOutcome:
     """Queue the document on the window's printer (sent after commit with the other effects), unless
-    there is no bus, no printer, or the printer said it cannot print: then say why."""
-    printer = window_printer(gateway.devices if gateway else None, window_id)
+    there is no bus, no printer, or the printer said it cannot print: then say why. The same for a
+    window action from the console (REST) and from a window caller (bus)."""
+    printer = window_printer(printers.devices if printers else None, window_id)
     error: str | None = None
-    if gateway is None:
+    if printers is None:
         error = "消息总线未启用，无法打印"
     elif printer is None:
         error = f"{window_id} 没有配置窗口打印机"
     else:
-        error = gateway.printer_problem(printer)
+        error = printers.printer_problem(printer)
     if error is not None:
         return PrintOutcome(paper.kind, paper.label, paper.visit_id, printer, None, _window_words(error))
     assert printer is not None

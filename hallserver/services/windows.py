@@ -44,6 +44,7 @@ class WindowView:
     serving_ticket_id: int | None
     serving_state: str | None
     suspended: list[str]
+    called_at: datetime | None = None  # when the ticket at the window was called
 
 
 def sync_windows(session: Session, profile: HallProfile, now: datetime) -> None:
@@ -118,6 +119,7 @@ def view(session: Session, ctx: HallContext, window_id: str) -> WindowView:
         serving_ticket_id=active.id if active else None,
         serving_state=active.state if active else None,
         suspended=list(suspended),
+        called_at=active.called_at.astimezone(ctx.calendar.zone) if active and active.called_at else None,
     )
 
 

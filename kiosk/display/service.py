@@ -15,7 +15,6 @@ from broker.topics import Topics
 from firmware_config.devices import HallDisplayProfile, WindowDisplayProfile
 from kiosk.display.hallinfo import HallInfo
 from kiosk.display.model import Change, DisplayModel
-from kiosk.ui.device import version
 from kiosk.voice.ahead import likely_calls
 from kiosk.voice.announcer import Announcer
 
@@ -53,7 +52,7 @@ class DisplayService:
         self._connected_at = 0.0  # monotonic time of the latest (re)connection
 
     def _availability(self, state: str) -> DeviceAvailability:
-        return DeviceAvailability(ts=self.clock(), state=state, kind="display", version=version())
+        return DeviceAvailability.of(self.clock(), state, "display")
 
     def start(self, wait_s: float = 10.0) -> None:
         """Subscribe and connect (retained state arrives right after)."""

@@ -183,7 +183,6 @@ class EvaluatorController:
             request = EvaluationSubmit(
                 ts=self.clock(),
                 request_id=Request.new_id(),
-                device_id=self.device_id,
                 visit_id=state.prompt.visit_id,
                 ticket=state.prompt.ticket,
                 level=state.level,

@@ -16,7 +16,6 @@ from firmware_config.devices import EvaluatorProfile
 from kiosk.evaluator.controller import EvaluatorController, Runner, _thread
 from kiosk.evaluator.keybox import KeyBoxDriver, KeyPress
 from kiosk.evaluator.serialport import SerialPort
-from kiosk.ui.device import version
 
 log = logging.getLogger("hallq.evaluator")
 
@@ -45,7 +44,7 @@ class EvaluatorService:
         self.keybox: KeyBoxDriver | None = None
 
     def _availability(self, state: str) -> DeviceAvailability:
-        return DeviceAvailability(ts=self.clock(), state=state, kind="evaluator", version=version())
+        return DeviceAvailability.of(self.clock(), state, "evaluator")
 
     def _submit(self, request: EvaluationSubmit) -> Reply:
         return self.bus.request("evaluation.submit", request, timeout_s=self.submit_timeout_s, attempts=2)

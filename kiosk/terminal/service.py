@@ -24,7 +24,6 @@ from broker.messages import (
 )
 from broker.topics import Topics
 from firmware_config.devices import KioskProfile
-from kiosk.ui.device import version
 
 log = logging.getLogger("hallq.kiosk")
 REQUEST_TIMEOUT_S = 4.0
@@ -65,7 +64,7 @@ class KioskService:
         self.silent_until = 0.0  # monotonic: a request timed out, the server may have crashed (its will is late)
 
     def _availability(self, state: str) -> DeviceAvailability:
-        return DeviceAvailability(ts=self.clock(), state=state, kind="kiosk", version=version())
+        return DeviceAvailability.of(self.clock(), state, "kiosk")
 
     # --- lifecycle ---
 
@@ -157,7 +156,7 @@ class KioskService:
             raise KioskError("unavailable", f"{reason}，请稍后再试或咨询工作人员")
         model = REQUEST_MODELS[action]
         try:
-            request: Request = model(ts=self.clock(), request_id=Request.new_id(), device_id=self.profile.id, **params)
+            request: Request = model(ts=self.clock(), request_id=Request.new_id(), **params)
         except ValueError as exc:
             raise KioskError("invalid", "输入的信息不完整，请检查后重试") from exc
         try:

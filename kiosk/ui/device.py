@@ -95,14 +95,3 @@ def load_device(
         timezone=timezone,
     )
     return DeviceSetup(profile, bus, hall_name, hall, devices, raw)
-
-
-def version() -> str:
-    """The installed hallq version (announced in availability messages)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("hallq")
-    except PackageNotFoundError:
-        return "0+unknown"

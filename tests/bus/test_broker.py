@@ -40,7 +40,12 @@ def _server(broker: HallBroker, probe: Connect) -> Probe:
 def test_server_publishes_and_subscribes_everything_of_the_hall(broker: HallBroker, probe: Connect) -> None:
     server = _server(broker, probe)
     t = broker.topics
-    for topic in (t.call(), t.window_state("w03"), t.device("printer-w03", "job"), t.request("ticket.issue")):
+    for topic in (
+        t.call(),
+        t.window_state("w03"),
+        t.device("printer-w03", "job"),
+        t.request("kiosk-01", "ticket.issue"),
+    ):
         assert server.publish(topic) == OK
         assert server.expect(topic).topic == topic
     assert server.subscribe(t.devices("status")) == 1
@@ -58,12 +63,16 @@ def test_kiosk_is_limited_to_its_own_topics_and_actions(broker: HallBroker, prob
     assert kiosk.publish(t.window_state("w01"), retain=True) == NOT_AUTHORIZED
     assert kiosk.publish(t.device("kiosk-02", "status")) == NOT_AUTHORIZED
     assert kiosk.publish(t.device("kiosk-01", "config")) == NOT_AUTHORIZED
-    assert kiosk.publish(t.request("window.call_next")) == NOT_AUTHORIZED
+    assert kiosk.publish(t.request("kiosk-01", "window.call_next")) == NOT_AUTHORIZED
+    # v2: the topic proves the sender — another device's request topic, or v1's shared one, is closed.
+    assert kiosk.publish(t.request("kiosk-02", "ticket.issue")) == NOT_AUTHORIZED
+    assert kiosk.publish(t.request("caller-w16", "window.pause")) == NOT_AUTHORIZED
+    assert kiosk.publish(f"{t.root}/request/ticket.issue") == NOT_AUTHORIZED
     assert kiosk.subscribe(t.device_all("kiosk-02")) == NOT_AUTHORIZED
     assert kiosk.subscribe(t.devices("status")) == NOT_AUTHORIZED
     assert kiosk.subscribe(t.requests()) == NOT_AUTHORIZED
     assert kiosk.subscribe(f"{t.root}/#") == NOT_AUTHORIZED
-    for topic in (t.device("kiosk-01", "status"), t.device("kiosk-01", "event"), t.request("ticket.issue")):
+    for topic in (t.device("kiosk-01", "status"), t.device("kiosk-01", "event"), t.request("kiosk-01", "ticket.issue")):
         assert kiosk.publish(topic) == OK
         assert server.expect(topic).topic == topic
     assert kiosk.subscribe(t.device_all("kiosk-01")) == 1
@@ -74,15 +83,19 @@ def test_kiosk_is_limited_to_its_own_topics_and_actions(broker: HallBroker, prob
 def test_request_actions_follow_the_device_type(broker: HallBroker, probe: Connect) -> None:
     t = broker.topics
     caller = probe(broker, "caller-w03")
-    assert caller.publish(t.request("window.call_next")) == NO_SUBSCRIBERS
-    assert caller.publish(t.request("ticket.issue")) == NO_SUBSCRIBERS
-    assert caller.publish(t.request("progress.query")) == NOT_AUTHORIZED
+    assert caller.publish(t.request("caller-w03", "window.call_next")) == NO_SUBSCRIBERS
+    assert caller.publish(t.request("caller-w03", "ticket.issue")) == NO_SUBSCRIBERS
+    assert caller.publish(t.request("caller-w03", "progress.query")) == NOT_AUTHORIZED
+    # The attack of contract v1: caller-w01 pausing window 16 as caller-w16.
+    assert caller.publish(t.request("caller-w16", "window.pause")) == NOT_AUTHORIZED
     evaluator = probe(broker, "eval-w03")
-    assert evaluator.publish(t.request("evaluation.submit")) == NO_SUBSCRIBERS
-    assert evaluator.publish(t.request("ticket.issue")) == NOT_AUTHORIZED
+    assert evaluator.publish(t.request("eval-w03", "evaluation.submit")) == NO_SUBSCRIBERS
+    assert evaluator.publish(t.request("eval-w03", "ticket.issue")) == NOT_AUTHORIZED
+    assert evaluator.publish(t.request("eval-w04", "evaluation.submit")) == NOT_AUTHORIZED
     for device in ("display-w03", "hall-display-1", "printer-w03"):
         client = probe(broker, device)
-        assert [client.publish(t.request(a)) for a in ALL_ACTIONS] == [NOT_AUTHORIZED] * len(ALL_ACTIONS)
+        refused = [client.publish(t.request(device, a)) for a in ALL_ACTIONS]
+        assert refused == [NOT_AUTHORIZED] * len(ALL_ACTIONS)
         assert client.publish(t.device(device, "availability"), retain=True) == NO_SUBSCRIBERS
 
 

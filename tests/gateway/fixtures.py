@@ -88,7 +88,7 @@ class Bus:
         client = BusClient(
             settings,
             self.topics.device(device_id, "availability"),
-            lambda s: DeviceAvailability(ts=self.clock.now(), state=s, kind=BUS_KIND[profile.type], version="test"),  # type: ignore[arg-type]
+            lambda s: DeviceAvailability.of(self.clock.now(), s, BUS_KIND[profile.type]),
         )
         inbox = Inbox()
         for topic_filter in subscriptions:

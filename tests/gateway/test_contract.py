@@ -17,11 +17,12 @@ from tests.integration.helpers import id_number
 
 
 def pattern_of(topic: str) -> str:
-    """hall/demo/device/kiosk-01/reply → device/{device}/reply, request/window.finish → request/window.*"""
+    """hall/demo/device/kiosk-01/reply → device/{device}/reply,
+    device/caller-w05/request/window.finish → device/{device}/request/window.*"""
     rest = topic.removeprefix("hall/demo/")
     rest = re.sub(r"^device/[^/]+/", "device/{device}/", rest)
     rest = re.sub(r"^window/[^/]+/state$", "window/{window}/state", rest)
-    return re.sub(r"^request/window\.[a-z_]+$", "request/window.*", rest)
+    return re.sub(r"^device/\{device\}/request/window\.[a-z_]+$", "device/{device}/request/window.*", rest)
 
 
 def test_schemas_validate_captured_traffic(bus: Bus, tmp_path: Path) -> None:
@@ -72,8 +73,8 @@ def test_schemas_validate_captured_traffic(bus: Bus, tmp_path: Path) -> None:
         "device/{device}/availability",
         "device/{device}/status",
         "device/{device}/config",
-        "request/ticket.issue",
-        "request/window.*",
+        "device/{device}/request/ticket.issue",
+        "device/{device}/request/window.*",
         "device/{device}/reply",
         "device/{device}/job",
         "window/{window}/state",
@@ -105,5 +106,22 @@ def test_schemas_reject_what_the_contract_forbids(tmp_path: Path) -> None:
             raise AssertionError(f"schema accepted {broken}")
         except jsonschema.ValidationError:
             pass
-    evaluation = json.loads((tmp_path / index["hall/{hall}/request/evaluation.submit"]).read_text(encoding="utf-8"))
+    evaluation = json.loads(
+        (tmp_path / index["hall/{hall}/device/{device}/request/evaluation.submit"]).read_text(encoding="utf-8")
+    )
     assert evaluation["properties"]["level"]["maximum"] == 5 and evaluation["properties"]["level"]["minimum"] == 1
+
+
+def test_committed_schemas_are_the_models_of_contract_v2(tmp_path: Path) -> None:
+    """broker/schema/ is what device makers read: `make schema` regenerates it; it never drifts."""
+    committed = Path(__file__).resolve().parents[2] / "broker" / "schema"
+    export_schemas(tmp_path)
+    fresh = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()}
+    assert {p.name: p.read_text(encoding="utf-8") for p in committed.iterdir()} == fresh, "run `make schema`"
+    index = json.loads(fresh["index.json"])
+    assert "hall/{hall}/device/{device}/request/ticket.issue" in index
+    assert not any(topic.startswith("hall/{hall}/request/") for topic in index)  # v1's shared topic is gone
+    ticket = json.loads(fresh[index["hall/{hall}/device/{device}/request/ticket.issue"]])
+    assert ticket["$id"].startswith("hallq/contract/v2/") and "device_id" not in ticket.get("required", [])
+    state = json.loads(fresh[index["hall/{hall}/window/{window}/state"]])
+    assert {"phase", "called_at"} <= set(state["properties"])

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broker.client import BusSettings
 from firmware_config.credentials import server_account
@@ -26,9 +27,10 @@ from hallserver.api import cases, catalog, evaluations, hall, reports, tickets, 
 from hallserver.api import devices as device_routes
 from hallserver.api import live as live_routes
 from hallserver.api.deps import Hall
-from hallserver.api.schemas import ErrorEnvelope, ErrorOut
+from hallserver.api.limits import MAX_BODY_BYTES, BodySizeLimit, error_response
+from hallserver.api.schemas import ErrorEnvelope
 from hallserver.appointments import api as appointment_routes
-from hallserver.clock import Clock, OffsetClock, SystemClock
+from hallserver.clock import Clock
 from hallserver.console import router as console
 from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.gateway.gateway import Gateway
@@ -64,7 +66,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> HallContext
         else load_or_create_key(settings.secret_dir)
     )
     if clock is None:
-        clock = OffsetClock(settings.clock_start) if settings.clock_start else SystemClock()
+        clock = settings.hall_clock()
     keyring = (
         Keyring.parse(settings.data_keys.get_secret_value())
         if settings.data_keys
@@ -107,7 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.hall = Hall(ctx, engine, _gateway(settings, ctx, engine, devices), devices)
     api = APIRouter(
         prefix="/api/v1",
-        responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 422, 503)},
+        responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 413, 422, 503)},
     )
     for module in (
         catalog,
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(api)
     console.install(app)  # the web console under /console/
     _install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)  # counts bytes as they arrive, chunked or not
     return app
 
 
@@ -152,9 +155,19 @@ def _gateway(settings: Settings, ctx: HallContext, engine: Engine, devices: Devi
     return Gateway(ctx, engine, devices, bus, settings.base_url, lambda d: device_config(ctx.profile, d, endpoint))
 
 
-def _error(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> JSONResponse:
-    body = ErrorEnvelope(error=ErrorOut(code=code, message=message, data=data or {}))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+_error = error_response
+
+# Errors Starlette raises itself (unknown route, wrong method, unparsable body), in the API's envelope.
+_HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid", "请求格式不正确，无法解析"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "没有权限进行此操作"),
+    404: ("not_found", "请求的地址不存在"),
+    405: ("method_not_allowed", "该地址不支持此请求方法"),
+    406: ("not_acceptable", "无法提供所要求的响应格式"),
+    413: ("too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的请求内容类型"),
+}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -162,10 +175,34 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _hall_error(_: Request, exc: HallError) -> JSONResponse:
         return _error(exc.http_status, exc.code, exc.message, exc.data)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", "请求无法处理"))
+        data: dict[str, Any] = {}
+        if exc.status_code == 405:
+            message = f"该地址不支持 {request.method} 请求"
+            data["allowed"] = [m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()]
+        response = _error(exc.status_code, code, message, data)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(OverflowError)
+    async def _too_wide(_: Request, exc: OverflowError) -> JSONResponse:
+        # The last line behind the 64-bit bounds on every parameter: a number the database cannot hold
+        # is bad input, never a server error.
+        log.warning("integer out of range in a request: %s", exc)
+        return _error(422, "invalid", "请求参数不正确：数值超出范围", {"fields": []})
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [".".join(str(p) for p in e["loc"] if p != "body") for e in exc.errors()]
-        return _error(422, "invalid", f"请求参数不正确：{', '.join(fields)}", {"fields": fields})
+        errors = exc.errors()
+        if any(e["type"] == "json_invalid" for e in errors):  # its loc is a character offset, not a field
+            return _error(422, "invalid", "请求参数不正确：请求内容不是有效的JSON", {"fields": []})
+        fields = [".".join(str(p) for p in e["loc"] if p != "body") for e in errors]
+        named = [f for f in fields if f]
+        message = f"请求参数不正确：{', '.join(named)}" if named else "请求参数不正确：请求内容应为JSON对象"
+        return _error(422, "invalid", message, {"fields": named})
 
     @app.exception_handler(OperationalError)
     async def _db_busy(_: Request, exc: OperationalError) -> JSONResponse:

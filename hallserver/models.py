@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -116,6 +117,11 @@ class TicketCounter(SQLModel, table=True):
     last: int = 0
 
 
+def new_public_token() -> str:
+    """A ticket's public token: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
 class Ticket(SQLModel, table=True):
     """A queue ticket from issue to its final state."""
 
@@ -152,6 +158,8 @@ class Ticket(SQLModel, table=True):
     finished_at: datetime | None = utc_field()
     outcome: str | None = Field(default=None, max_length=8)
     note: str | None = Field(default=None, max_length=200)
+    # The citizen's unguessable handle on the ticket (the slip's QR code): ids are sequential and stay staff-only.
+    public_token: str = Field(default_factory=new_public_token, max_length=32, unique=True, index=True)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -171,12 +179,13 @@ class TicketEvent(SQLModel, table=True):
 
 
 class RequestLog(SQLModel, table=True):
-    """Every bus request answered, with its reply: a retried request_id gets the first answer again."""
+    """Every bus request answered, with its reply: a retried request_id gets the first answer again.
+    Idempotency is per device (contract v2): the same request_id from another device is another request."""
 
     __tablename__ = "request_log"
 
+    device_id: str = Field(primary_key=True, max_length=41)
     request_id: str = Field(primary_key=True, max_length=64)
-    device_id: str = Field(max_length=41)
     action: str = Field(max_length=40)
     received_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     reply: str = Field(sa_type=sa.Text, nullable=False)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hallserver.api.deps import Auth, HallDep
+from hallserver.api.schemas import Int64
 from hallserver.services.errors import HallError, NotFound
 
 router = APIRouter(prefix="/assist-requests", tags=["设备 devices"])
@@ -23,7 +24,7 @@ def assist_requests(
 
 
 @router.post("/{call_id}/ack", summary="认领一个呼叫请求")
-def acknowledge(call_id: int, hall: HallDep, principal: Auth) -> dict[str, Any]:
+def acknowledge(call_id: Int64, hall: HallDep, principal: Auth) -> dict[str, Any]:
     """Mark the request as taken by the logged-in staff member."""
     if hall.gateway is None:
         raise HallError("unavailable", "消息总线未启用")

@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from hallserver.api.deps import Auth, HallDep
-from hallserver.api.schemas import Body, Identity
+from hallserver.api.schemas import Body, Identity, RowId
 from hallserver.models import CaseStatus, Person, Visit
 from hallserver.services import people, visits
 from hallserver.services.errors import NotFound
@@ -100,7 +100,7 @@ def list_visits(
 
 
 @router.post("/people/{person_id}/identity", summary="查看申请人完整身份信息（须说明用途，记入审计日志）")
-def reveal_identity(person_id: int, body: RevealIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
+def reveal_identity(person_id: RowId, body: RevealIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
     """The decrypted ID number and name, for the staff member who needs them; audited."""
     principal.require("staff", "chief", "manager", "admin")
     with hall.tx() as s:

@@ -11,7 +11,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from hallserver.api.deps import Auth, HallDep
-from hallserver.api.schemas import Body, Identity
+from hallserver.api.schemas import Body, Identity, Int64, RowId
 from hallserver.models import Evaluation, Rectification
 from hallserver.services import auth, evaluations
 from hallserver.services.context import HallContext
@@ -22,10 +22,10 @@ router = APIRouter(tags=["好差评 evaluations"])
 class EvaluationIn(Body):
     """A rating: level 1..5 where 5 = 非常满意 (as on the bus)."""
 
-    visit_id: int | None = None
+    visit_id: RowId | None = None
     ticket: str | None = Field(default=None, max_length=8)
     level: int = Field(ge=1, le=5)
-    indicators: dict[str, int] = Field(default_factory=dict)
+    indicators: dict[str, Int64] = Field(default_factory=dict)
     comment: str | None = Field(default=None, max_length=500)
     channel: Literal["kiosk", "qr", "sms", "evaluator"] = "qr"
     identity: Identity | None = None
@@ -106,7 +106,7 @@ def submit(body: EvaluationIn, hall: HallDep) -> dict[str, Any]:
 
 
 @router.get("/evaluations", summary="评价记录（不含评价人身份）")
-def list_evaluations(hall: HallDep, principal: Auth, visit_id: int | None = None) -> list[dict[str, Any]]:
+def list_evaluations(hall: HallDep, principal: Auth, visit_id: RowId | None = None) -> list[dict[str, Any]]:
     """Ratings, newest first; staff see ratings of their own windows' visits only through reports."""
     principal.require("chief", "manager", "admin")
     with hall.tx() as s:
@@ -149,25 +149,25 @@ def _act(hall: HallDep, principal: auth.Principal, rectification_id: int, step: 
 
 
 @router.post("/rectifications/{rectification_id}/callback", summary="记录回访")
-def callback(rectification_id: int, body: NoteIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
+def callback(rectification_id: RowId, body: NoteIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
     """open → called back."""
     return _act(hall, principal, rectification_id, "callback", note=body.note)
 
 
 @router.post("/rectifications/{rectification_id}/rectify", summary="记录整改措施与结果")
-def rectify(rectification_id: int, body: RectifyIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
+def rectify(rectification_id: RowId, body: RectifyIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
     """called back → rectified."""
     return _act(hall, principal, rectification_id, "rectify", measures=body.measures, result=body.result)
 
 
 @router.post("/rectifications/{rectification_id}/close", summary="办结整改（须已有群众回评）")
-def close(rectification_id: int, body: NoteIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
+def close(rectification_id: RowId, body: NoteIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
     """confirmed → closed."""
     return _act(hall, principal, rectification_id, "close", note=body.note)
 
 
 @router.post("/rectifications/{rectification_id}/followup", status_code=201, summary="群众对整改结果的回评")
-def followup(rectification_id: int, body: FollowupIn, hall: HallDep) -> dict[str, Any]:
+def followup(rectification_id: RowId, body: FollowupIn, hall: HallDep) -> dict[str, Any]:
     """The citizen rates the rectification (from the SMS or QR link); rectified → confirmed."""
     with hall.tx() as s:
         evaluation = evaluations.followup(s, hall.ctx, rectification_id, body.level, body.channel, body.comment)

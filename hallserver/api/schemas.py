@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Lt
 from pydantic import BaseModel, ConfigDict, Field
 
 from hallserver.models import Outcome, Priority, Ticket, WindowStatus
@@ -12,6 +13,17 @@ from hallserver.services.context import HallContext
 from hallserver.services.lifecycle import STATE_LABELS
 from hallserver.services.visits import FinishDetails
 from hallserver.services.windows import WindowView
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+# `< 2**63` rather than `<= 2**63 - 1`: OpenAPI bounds are floats, and 2**63 is exact as one.
+Int64 = Annotated[int, Ge(INT64_MIN), Lt(INT64_MAX + 1)]
+"""Any integer the API takes: the databases store signed 64 bits, so anything wider is a validation error
+(422 invalid), never an OverflowError deep in the driver."""
+
+RowId = Annotated[int, Ge(1), Lt(INT64_MAX + 1)]
+"""A database row id in a path, query or body: positive and within signed 64 bits."""
 
 
 class Body(BaseModel):
@@ -135,7 +147,7 @@ class ReasonIn(Body):
 class ResumeTicketIn(Body):
     """Which suspended ticket to take up again."""
 
-    ticket_id: int
+    ticket_id: RowId
 
 
 class GroupsIn(Body):

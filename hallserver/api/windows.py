@@ -17,6 +17,7 @@ from hallserver.api.schemas import (
     GroupsIn,
     ReasonIn,
     ResumeTicketIn,
+    RowId,
     StaffIn,
     StatusIn,
     TicketOut,
@@ -59,7 +60,7 @@ class DeskOut(BaseModel):
 class ReprintIn(Body):
     """Which visit's document to print again (default: the window's latest)."""
 
-    visit_id: int | None = None
+    visit_id: RowId | None = None
 
 
 def _window(hall: Hall, s: Session, window_id: str) -> WindowView:

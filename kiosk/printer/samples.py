@@ -17,7 +17,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "estimated_wait_min": 25,
         "issued_at": "2026-11-23T09:05:12+08:00",
         "masked_name": "张*三",
-        "qr": "http://hall.test:8000/api/v1/tickets/12",
+        "qr": "http://hall.test:8000/api/v1/tickets/by-token/7pQkVx2mZr9sLw4nB8cD1A",
         "notice": "请留意叫号；过号可在30分钟内重新排队",
     },
     "receipt": {

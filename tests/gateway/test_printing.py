@@ -53,8 +53,9 @@ def test_ticket_is_printed_and_paper_out_is_said_at_once(
     text = "\n".join(printed.lines)
     assert "A001" in text and "张*三" in text and "南山区政务服务中心" in text
     assert (
-        printed.cuts and printed.qr_codes and printed.qr_codes[0].endswith(f"/api/v1/tickets/{reply.data['ticket_id']}")
+        printed.cuts and printed.qr_codes and printed.qr_codes[0] == reply.data["lookup_url"]  # unguessable link
     )
+    assert not printed.qr_codes[0].endswith(f"/{reply.data['ticket_id']}")
 
     deadline = time.time() + 10  # the first slip's result is in (the server forgets a job once it is)
     while reply.data["print_job_id"] in bus.gateway._jobs and time.time() < deadline:

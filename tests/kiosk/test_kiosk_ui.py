@@ -177,7 +177,8 @@ def test_printer_failure_shows_the_ticket_with_a_qr_code(
     kiosk.screen("ticket")
     assert kiosk.shows("凭条未能打印") and kiosk.shows("打印机缺纸")
     qr = [w for w in kiosk.widgets() if isinstance(w, QrCode)]
-    assert qr and qr[0].qr_data.endswith(f"/api/v1/tickets/{kiosk.state.result['ticket_id']}")
+    assert qr and qr[0].qr_data == kiosk.state.result["lookup_url"]  # the public link, never the ticket id
+    assert "/api/v1/tickets/by-token/" in qr[0].qr_data
     kiosk.shot("16-printer-failed")
 
 

@@ -67,8 +67,11 @@ def result(ctx: Ctx) -> Widget:
     info.ticket_number = number
     parts: list[Widget] = [info]
     if state.notice:
-        base = flows.backend.base_url() or flows.public_url or ""
-        qr = QrCode(f"{base}/api/v1/tickets/{data.get('ticket_id', '')}", size_hint_x=0.36)
+        # The server's public lookup link (an unguessable token; ticket ids are for staff only).
+        lookup = str(data.get("lookup_url") or "")
+        if lookup.startswith("/"):
+            lookup = (flows.backend.base_url() or flows.public_url or "") + lookup
+        qr = QrCode(lookup, size_hint_x=0.36) if lookup else Widget(size_hint_x=0.36)
         warn = card(
             text(ctx, "凭条未能打印", px=46, bold=True, colour=ERROR_INK),
             text(ctx, state.notice, px=30, colour=ERROR_INK, lines=3),

@@ -1,12 +1,18 @@
 """The demo hall's floor devices as child processes of `hallq run`: printer agents (each with its simulated
 printer), the hall display, a window display and evaluator, and a kiosk with its simulated ID card reader and
 camera. Each child is an ordinary `hallq <command> --device <id>` with its output in a log file; a child that
-dies is started again with backoff, as systemd would on a hall board."""
+dies is started again with backoff, as systemd would on a hall board.
+
+Each device runs in its own process group, so stopping it also stops what it started (espeak-ng, a player).
+`Reaper` is a small watcher process: if `hallq run` is killed outright (SIGKILL, out of memory) and cannot stop
+its children itself, the watcher stops them."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -68,6 +74,7 @@ class DeviceSupervisor:
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     poll_s: float = 0.5
     monotonic: Callable[[], float] = time.monotonic
+    on_spawn: Callable[[int], None] = lambda _pid: None  # each new device process (e.g. Reaper.watch)
     _children: list[_Child] = field(default_factory=list, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
@@ -93,20 +100,27 @@ class DeviceSupervisor:
             self._thread.join()
         live = [c.process for c in self._children if c.process and c.process.poll() is None]
         for process in live:
-            process.terminate()
+            _signal_group(process.pid, signal.SIGTERM)
         deadline = self.monotonic() + STOP_GRACE_S
         for process in live:
             try:
                 process.wait(timeout=max(0.1, deadline - self.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process.pid, signal.SIGKILL)
                 process.wait()
 
     def _spawn(self, child: _Child) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         with child.log_file.open("ab") as out:
             child.process = subprocess.Popen(
-                child.spec.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env
+                child.spec.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                start_new_session=True,  # its own process group: stopped with whatever it started
             )
+        self.on_spawn(child.process.pid)
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_s):
@@ -126,6 +140,99 @@ class DeviceSupervisor:
                     child.restarts += 1
                 elif process is None and now >= child.next_start:
                     self._spawn(child)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    """Signal a device's process group (it leads one), or the process alone if it leads none."""
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _start_time(pid: int) -> str | None:
+    """When a live process started (clock ticks since boot), telling it from a later one with its pid;
+    None when it is gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+class Reaper:
+    """A watcher process that stops the children of `hallq run` when `hallq run` dies without stopping them.
+
+    `watch(pid)` tells it about each child; when its pipe closes (on `close()` after a clean stop, or because
+    `hallq run` died) it terminates those still alive, process group and all, and kills them after a grace
+    period. It runs in its own session, so Ctrl-C and a closed terminal do not reach it."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "from hallserver.demo import reap; reap()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        """The watcher's process id."""
+        return self._proc.pid
+
+    def watch(self, pid: int) -> None:
+        """Stop this process (and its group, if it leads one) should `hallq run` die."""
+        with self._lock:
+            stdin = self._proc.stdin
+            if stdin is None or stdin.closed:
+                return
+            try:
+                stdin.write(f"{pid}\n".encode("ascii"))
+                stdin.flush()
+            except OSError as exc:  # the watcher is gone: nothing to do but say so
+                log.warning("demo: the child watcher is gone (%s); pid %d is not watched", exc, pid)
+
+    def close(self) -> None:
+        """Everything was stopped cleanly: let the watcher check that and exit."""
+        with self._lock:
+            if self._proc.stdin is not None and not self._proc.stdin.closed:
+                with contextlib.suppress(OSError):
+                    self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=STOP_GRACE_S + 5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def reap(grace_s: float = STOP_GRACE_S) -> None:
+    """The watcher's body (`Reaper`): read pids from stdin until it closes, then stop those still alive."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    watched: dict[int, str] = {}
+    for line in sys.stdin.buffer:
+        try:
+            pid = int(line)
+        except ValueError:
+            continue
+        started = _start_time(pid)
+        if started is not None:
+            watched[pid] = started
+    alive = {pid: started for pid, started in watched.items() if _start_time(pid) == started}
+    for pid in alive:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = {pid: started for pid, started in alive.items() if _start_time(pid) == started}
+    for pid in alive:
+        _signal_group(pid, signal.SIGKILL)
 
 
 def banner(devices: Sequence[DemoDevice], log_dir: Path, screen: bool) -> str:

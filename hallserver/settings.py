@@ -7,8 +7,10 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from firmware_config.hall import HALLS_DIR
+from hallserver.clock import Clock, OffsetClock, SystemClock
 from hallserver.services.calendar import HOLIDAYS_FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,16 @@ class Settings(BaseSettings):
         default=None,
         description="Run the hall clock from this instant (RFC 3339 with offset): demos and training only",
     )
+    clock_set_at: datetime | None = Field(
+        default=None,
+        description="The wall instant at which the hall clock read clock_start; `hallq run` passes it (with "
+        "clock_start) to its devices so they all show the server's time. Unset: the saved anchor (clock_file)",
+    )
+    clock_file: Path | None = Field(
+        default=None,
+        description="Where the demo clock's anchor is kept across restarts; default beside the SQLite "
+        "database (var/hallq.clock.json), else var/clock.json",
+    )
     broker_host: str | None = Field(default=None, description="MQTT broker; unset runs the server without the bus")
     broker_port: int = Field(default=1883, ge=1, le=65535)
     broker_dir: Path = Field(
@@ -54,11 +66,28 @@ class Settings(BaseSettings):
         """The URL devices use for HTTP (catalog, QR codes)."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    @field_validator("clock_start")
+    @property
+    def clock_anchor_file(self) -> Path:
+        """The file that keeps the demo clock's anchor: beside the tickets it orders when they are in SQLite."""
+        if self.clock_file is not None:
+            return self.clock_file
+        url = make_url(self.database_url)
+        database = url.database or ""
+        if url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:"):
+            return Path(database).with_suffix(".clock.json")
+        return PROJECT_ROOT / "var" / "clock.json"
+
+    def hall_clock(self, base: Clock | None = None) -> Clock:
+        """The hall's clock: the wall clock, or the demo clock from clock_start (read at clock_set_at)."""
+        if self.clock_start is None:
+            return base or SystemClock()
+        return OffsetClock(self.clock_start, base, self.clock_set_at)
+
+    @field_validator("clock_start", "clock_set_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("clock_start needs a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
+            raise ValueError("clock_start and clock_set_at need a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
         return value
 
     @field_validator("database_url")

@@ -24,6 +24,7 @@ from kiosk.ui.cli import (
     SizeOption,
     fail,
     full_screen,
+    hall_now,
     state_dir,
     window_size,
 )
@@ -82,7 +83,9 @@ def display_command(
         else HallInfo.from_config(setup.hall_name, setup.config)
     )
     announcer, problem = make_announcer(state_dir("display") / "voice", repeat) if profile.voice else (None, None)
-    service = DisplayService(profile, setup.bus, info, announcer, voice_problem=problem)
+    service = DisplayService(
+        profile, setup.bus, info, announcer, clock=hall_now(setup.bus.timezone), voice_problem=problem
+    )
     fs = full_screen(fullscreen)
     width, height = window_size(size, default_size(profile, fs))
     from kiosk.ui.setup import UiUnavailable, prepare

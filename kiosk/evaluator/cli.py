@@ -25,6 +25,7 @@ from kiosk.ui.cli import (
     SizeOption,
     fail,
     full_screen,
+    hall_now,
     window_size,
 )
 from kiosk.ui.device import DeviceSetupError, load_device
@@ -50,7 +51,7 @@ def evaluator_command(
         raise fail(str(exc)) from exc
     profile = setup.profile
     assert isinstance(profile, EvaluatorProfile)
-    service = EvaluatorService(profile, setup.bus)
+    service = EvaluatorService(profile, setup.bus, hall_now(setup.bus.timezone))
     if profile.keybox is not None:
         _run_keybox(service)
         return

@@ -200,7 +200,7 @@ def agent_command(
         level=Settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
     folder = state_dir or Path(os.environ.get("STATE_DIRECTORY", "").split(":")[0] or DEFAULT_STATE_DIR)
-    agent = PrinterAgent(profile, bus, folder)
+    agent = PrinterAgent(profile, bus, folder, clock=Settings().hall_clock().now)  # the server's (demo) time
     stop = _stop_on_signals()
     agent.start()
     typer.echo(

@@ -21,6 +21,7 @@ from kiosk.ui.cli import (
     SizeOption,
     fail,
     full_screen,
+    hall_now,
     state_dir,
     window_size,
 )
@@ -67,7 +68,13 @@ def kiosk_command(
         raise fail(str(exc)) from exc
     from kiosk.terminal.assemble import build_kiosk
 
-    kiosk = build_kiosk(setup, cache_dir or state_dir("kiosk") / device, runner=thread_runner, post=on_ui)
+    kiosk = build_kiosk(
+        setup,
+        cache_dir or state_dir("kiosk") / device,
+        clock=hall_now(setup.bus.timezone),
+        runner=thread_runner,
+        post=on_ui,
+    )
     typer.echo(f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}")
     if kiosk.cards.simulated:
         typer.echo("身份证阅读器：模拟器（屏幕下方“演示：刷身份证”可选择测试身份证）")

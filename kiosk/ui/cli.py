@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
-from hallserver.settings import PROJECT_ROOT
+from hallserver.settings import PROJECT_ROOT, Settings
 
 DeviceOption = Annotated[
     str, typer.Option("--device", envvar="HALLQ_DEVICE_ID", help="Device id from devices.yaml, e.g. display-w03")
@@ -53,3 +56,10 @@ def full_screen(choice: bool | None) -> bool:
 def state_dir(kind: str) -> Path:
     """$STATE_DIRECTORY on a board (systemd), else var/<kind> in the project."""
     return Path(os.environ.get("STATE_DIRECTORY", "").split(":")[0] or PROJECT_ROOT / "var" / kind)
+
+
+def hall_now(timezone: str) -> Callable[[], datetime]:
+    """The hall's time in its zone: the wall clock, or the demo clock `hallq run` hands its devices
+    (HALLQ_CLOCK_START and HALLQ_CLOCK_SET_AT), so a device shows the same time as the server."""
+    clock, zone = Settings().hall_clock(), ZoneInfo(timezone)
+    return lambda: clock.now().astimezone(zone)

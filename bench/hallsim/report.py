@@ -192,9 +192,9 @@ def sim_section(study: Study) -> str:
     ]
     if over:
         out += [
-            "**号码容量**：号码为“前缀 + 3 位数字”，每个号段每天最多 999 个（tickets.MAX_SEQ）。市级大厅一天"
-            f"这些号段超过 999：{', '.join(f'{k} {v} 张' for k, v in over.items())}——真实服务器会从第 1000 张起"
-            "拒绝取号（limit_reached）。市级大厅需要 4 位号码或按楼层/区域再分号段。",
+            "**号码容量**：号码为“前缀 + 3 位或 4 位数字”，每个号段每天最多 9999 个（announce.MAX_SEQ）。"
+            f"这些号段超过上限：{', '.join(f'{k} {v} 张' for k, v in over.items())}——真实服务器会拒绝"
+            "超出部分（numbers_exhausted），需按楼层/区域再分号段。",
             "",
         ]
     return "\n".join(out)

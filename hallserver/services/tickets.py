@@ -9,14 +9,14 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from firmware_config.hall import QueueGroup
-from hallserver.models import HELD_STATES, Priority, Ticket, TicketCounter, TicketState
+from hallserver.models import HELD_STATES, Priority, Ticket, TicketCounter, TicketState, new_public_token
 from hallserver.services import counters, estimates, people
+from hallserver.services.announce import MAX_SEQ, ticket_number
 from hallserver.services.context import HallContext
 from hallserver.services.errors import HallError, NotFound
 from hallserver.services.identity import identity_hash, mask_name
 from hallserver.services.lifecycle import log_event, transition
 
-MAX_SEQ = 999  # prefix + 3 digits
 CHANNELS = ("kiosk", "desk", "appointment", "mobile")
 IDENTITY_METHODS = ("id_card", "face", "none")
 
@@ -56,12 +56,17 @@ def issue_ticket(session: Session, ctx: HallContext, req: IssueRequest) -> Issue
     series = _series(ctx, group, priority)
     seq = next_number(session, series, now.date())  # locks the series row until commit
     if seq > MAX_SEQ:
-        raise HallError("limit_reached", f"今日{group.name}号码已发完，请明日再来或预约办理", group=group.code)
+        raise HallError(
+            "numbers_exhausted",
+            f"今日{group.name}号码已发完，请明日再来或预约办理",
+            group=group.code,
+            series=series,
+        )
     if id_hash is not None:
         _check_real_name_limits(session, ctx, id_hash, group, now.date())
         people.remember(session, ctx, req.id_number, req.name)  # type: ignore[arg-type]
     ticket = Ticket(
-        number=f"{series}{seq:03d}",
+        number=ticket_number(series, seq),
         series=series,
         seq=seq,
         service_date=now.date(),
@@ -76,6 +81,7 @@ def issue_ticket(session: Session, ctx: HallContext, req: IssueRequest) -> Issue
         queue_key=now,
         appointment_at=req.appointment_at if priority is Priority.appointment else None,
         note=req.priority_reason,
+        public_token=new_public_token(),  # the slip's QR code: the citizen's lookup, never the id
     )
     session.add(ticket)
     session.flush()

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from kivy.uix.boxlayout import BoxLayout
 
+from kiosk.display.fit import fitting_size
 from kiosk.display.views import CallRow, HallScreen, QueueRow
 from kiosk.ui import theme
 from kiosk.ui.widgets import Panel, Text, rescale
@@ -39,6 +40,8 @@ class CallLine(Panel):
         for name, (share, ems) in self.FIT.items():
             widget = getattr(self, name)
             widget.font_size = max(10.0, min(self.height * share, widget.width / ems))
+        # A number wider than A012 (A1000, AB1000) gets smaller rather than cut to "A10…".
+        self.ticket.font_size = fitting_size(self.ticket.text, self.ticket.font_size, self.ticket.width, floor=10.0)
 
     def show(self, row: CallRow | None) -> None:
         """Draw a call, or an empty row."""
@@ -52,6 +55,7 @@ class CallLine(Panel):
         self.ticket.show(row.ticket, theme.TEXT if row.newest else theme.TICKET)
         self.to.show("请到", theme.TEXT if row.newest else theme.MUTED)
         self.window.show(row.window_name)
+        self._fit()
 
 
 class QueueLine(Panel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.display.fit import fitting_size
 from kiosk.display.views import WindowScreen
 from kiosk.ui import theme
-from kiosk.ui.widgets import Panel, Text, rescale
+from kiosk.ui.widgets import DESIGN_SHORT_SIDE, Panel, Text, rescale
 
 STATUS_COLOURS = {"paused": theme.PAUSED, "closed": theme.CLOSED, "unknown": theme.MUTED}
 
@@ -29,7 +30,10 @@ class WindowDisplayView(Panel):
         body = Panel(theme.BACKGROUND, size_hint_y=0.72, padding=30, spacing=30)
         serving = Panel(theme.PANEL, orientation="vertical", size_hint_x=0.56, padding=20, radius=16)
         self.caption = Text(px=48, colour=theme.MUTED, halign="center", size_hint_y=0.2)
-        self.ticket = Text(px=300, colour=theme.TICKET, bold=True, halign="center", size_hint_y=0.6)
+        # px 0: rescale() leaves it alone, _fit_ticket sizes it (design size, smaller when the text is wider)
+        self.ticket = Text(px=0, colour=theme.TICKET, bold=True, halign="center", size_hint_y=0.6)
+        self.ticket_px = 300.0
+        self.ticket.bind(size=self._fit_ticket)
         self.reason = Text(px=40, colour=theme.TEXT, halign="center", size_hint_y=0.2, lines=2)
         for widget in (self.caption, self.ticket, self.reason):
             serving.add_widget(widget)
@@ -59,11 +63,11 @@ class WindowDisplayView(Panel):
         self.clock.show(data.clock)
         self.caption.show(data.caption)
         if data.status == "open":
-            self.ticket.px = 300 if len(data.serving) <= 4 else 240
+            self.ticket_px = 300 if len(data.serving) <= 4 else 240
             self.ticket.show(data.serving or "—", theme.TICKET)
             self.reason.show("")
         else:
-            self.ticket.px = 170
+            self.ticket_px = 170
             self.ticket.show(data.status_text, STATUS_COLOURS.get(data.status, theme.MUTED))
             reason = f"原因：{data.status_reason}\n" if data.status_reason else ""
             self.reason.show(f"{reason}请到其他窗口办理")
@@ -74,6 +78,13 @@ class WindowDisplayView(Panel):
         offline = "（与服务器的连接已中断，显示的可能不是最新状态）" if data.offline else ""
         self.notice.show(offline + data.notice, theme.OFFLINE if data.offline else theme.NOTICE)
         rescale(self)
+        self._fit_ticket()
+
+    def _fit_ticket(self, *_: Any) -> None:
+        """The big number at its design size for this screen, or as large as fits its box (A1000 is not cut)."""
+        unit = min(self.width, self.height) / DESIGN_SHORT_SIDE
+        if unit > 0:
+            self.ticket.font_size = fitting_size(self.ticket.text, self.ticket_px * unit, self.ticket.width)
 
 
 def _sized(widget: Text, share: float) -> Text:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hallserver.services.announce import parse_ticket
+
 if TYPE_CHECKING:
     from kiosk.terminal.catalog import CatalogCache
     from kiosk.terminal.session import KioskSession, KioskState
@@ -78,8 +80,8 @@ class SelfService:
     def rate_ticket(self) -> None:
         """Rate today's visit of the ticket number typed."""
         ticket = self.state.keypad.strip().upper()
-        if len(ticket) < 2:
-            self.session.update(error="请输入您今天的排队号码，如 A012")
+        if parse_ticket(ticket) is None:  # 1–2 letters and 3 digits (A012) or 4 (A1000)
+            self.session.update(error="请输入您今天的排队号码：字母加3位或4位数字，如 A012、A1000")
             return
         self.session.go("rate", result={"ticket": ticket})
 

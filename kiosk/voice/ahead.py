@@ -3,22 +3,20 @@ being served, and the next number of each waiting group at each open window serv
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from broker.messages import Call, QueueState, WindowState
-from hallserver.services.announce import call_speech
-
-_NUMBER = re.compile(r"^([A-Z]{1,2})(\d{3})$")
+from hallserver.services.announce import MAX_SEQ, call_speech, parse_ticket, ticket_number
 
 
 def _last_numbers(calls: Iterable[Call]) -> dict[str, int]:
     """The highest number called so far per ticket prefix."""
     last: dict[str, int] = {}
     for call in calls:
-        match = _NUMBER.match(call.ticket)
-        if match:
-            last[match.group(1)] = max(last.get(match.group(1), 0), int(match.group(2)))
+        parsed = parse_ticket(call.ticket)
+        if parsed:
+            prefix, seq = parsed
+            last[prefix] = max(last.get(prefix, 0), seq)
     return last
 
 
@@ -33,8 +31,15 @@ def likely_calls(
     open_windows = sorted((w for w in windows if w.status == "open"), key=lambda w: (w.serving is not None, w.number))
     last = _last_numbers(recent)
     waiting = sorted((g for g in (queue.groups if queue else []) if g.waiting > 0), key=lambda g: -g.waiting)
-    nexts = {g.group: f"{g.prefix}{(last.get(g.prefix, 0) + 1) % 1000:03d}" for g in waiting}
-    per_window = [[call_speech(nexts[g.group], w.number) for g in waiting if g.group in w.groups] for w in open_windows]
+    nexts = {
+        g.group: ticket_number(g.prefix, last.get(g.prefix, 0) + 1)
+        for g in waiting
+        if last.get(g.prefix, 0) < MAX_SEQ  # after the series' last number nothing more can be called
+    }
+    per_window = [
+        [call_speech(nexts[g.group], w.number) for g in waiting if g.group in nexts and g.group in w.groups]
+        for w in open_windows
+    ]
     # Window by window (the first candidate of every window, then the second …): one busy group served by
     # many windows does not use up the whole budget.
     depth = max((len(texts) for texts in per_window), default=0)

@@ -171,10 +171,12 @@ def test_item_and_mismatched_group(engine: Engine, ctx: HallContext) -> None:
         issue(engine, ctx, item_code=item_in(ctx, "residence"), group="social", id_number=id_number(1))
 
 
-def test_series_sold_out_after_999(engine: Engine, ctx: HallContext) -> None:
+def test_series_goes_on_after_999_and_sells_out_after_9999(engine: Engine, ctx: HallContext) -> None:
     issue(engine, ctx)
     tx(engine, lambda s: s.execute(update(TicketCounter).where(TicketCounter.series == "G").values(last=998)))
-    assert issue(engine, ctx).number == "G999"
+    assert [issue(engine, ctx).number for _ in range(2)] == ["G999", "G1000"]
+    tx(engine, lambda s: s.execute(update(TicketCounter).where(TicketCounter.series == "G").values(last=9998)))
+    assert issue(engine, ctx).number == "G9999"
     with pytest.raises(HallError) as err:
         issue(engine, ctx)
-    assert err.value.code == "limit_reached"
+    assert err.value.code == "numbers_exhausted"

@@ -29,6 +29,7 @@ def other_benches(quick: bool) -> list[tuple[str, str]]:
         ["bench.printer_latency", "--n", "50" if quick else "200"],
         ["bench.display_latency", "--n", "30" if quick else "100"],
         ["bench.face_verify", "--n", "30" if quick else "100"],
+        ["bench.reconnect", "--restarts", "4" if quick else "8"],
     ]
     out = []
     for args in commands:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 
 from broker.client import BusClient, BusSettings, decode
@@ -23,6 +24,7 @@ from kiosk import watchdog
 from kiosk.printer.connection import PrinterIOError, PrinterLink, TcpLink, open_link
 from kiosk.printer.journal import Entry, Journal
 from kiosk.printer.layout import render
+from kiosk.printer.outbox import RateLimiter, ResultOutbox
 from kiosk.printer.simulator import PrinterSimulator
 from kiosk.printer.status import NO_ANSWER, PrinterState
 
@@ -34,18 +36,7 @@ BROKEN_OFF = "打印机连接中断，凭条可能不完整"
 RAN_OUT = "打印过程中缺纸，凭条可能不完整"
 BAD_JOB = "打印任务内容无效"
 CLOCK_SLACK_S = 60  # server and printer clocks further apart than this are not the same clock
-RESEND_RESULTS_S = 15 * 60  # results of jobs this recent are published again after a restart
-
-
-def version() -> str:
-    """The installed hallq version."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("hallq")
-    except PackageNotFoundError:
-        return "0+unknown"
+RESEND_RESULTS_S = 15 * 60  # an unacknowledged result older than this is of no use to anyone: not resent
 
 
 class PrinterAgent:
@@ -59,6 +50,7 @@ class PrinterAgent:
         link: PrinterLink | None = None,
         status_timeout_s: float = 1.0,
         clock: Callable[[], datetime] | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.profile = profile
         self.device = profile.id
@@ -75,6 +67,10 @@ class PrinterAgent:
         self.topics = Topics(bus.hall)
         self.zone = ZoneInfo(bus.timezone)
         self.bus = BusClient(bus, self._topic("availability"), self._availability)
+        # results go out at most RESULTS_PER_S a second and are marked in the journal once acknowledged
+        self.outbox = ResultOutbox(
+            self._publish_result, self.journal.acknowledge, self.bus.wait_connected, limiter, f"results-{self.device}"
+        )
         self._jobs: queue.Queue[tuple[PrintJob, float] | None] = queue.Queue()  # with its local deadline
         self._printer_lock = threading.Lock()
         self._stop = threading.Event()
@@ -88,10 +84,10 @@ class PrinterAgent:
         return self.topics.device(self.device, channel)
 
     def _now(self) -> datetime:
-        return datetime.now(self.zone)
+        return self.clock().astimezone(self.zone)  # the hall's clock (a demo clock too), in the hall's zone
 
     def _availability(self, state: str) -> DeviceAvailability:
-        return DeviceAvailability(ts=self._now(), state=state, kind="printer", version=version())
+        return DeviceAvailability.of(self._now(), state, "printer")
 
     @property
     def status(self) -> PrinterState | None:
@@ -116,8 +112,9 @@ class PrinterAgent:
         reports: list[Entry] = []
         recent = time.time() - RESEND_RESULTS_S
         for entry in self.journal.load():
-            if entry.state in ("printed", "failed") and entry.at >= recent:
-                reports.append(entry)  # its result may not have left before the restart: say it again
+            if entry.state in ("printed", "failed"):
+                if not entry.acked and entry.at >= recent:
+                    reports.append(entry)  # the broker never confirmed it: say it again
             elif entry.state == "started":
                 reports.append(self.journal.record(entry.job_id, "failed", error=INTERRUPTED, sent=True))
             elif entry.state == "queued" and entry.payload is not None:
@@ -128,6 +125,7 @@ class PrinterAgent:
                     reports.append(self.journal.record(entry.job_id, "failed", error=BAD_JOB))
         self.bus.subscribe(self._topic("job"), self._on_job)
         self.bus.when_connected(self._republish_status)
+        self.outbox.start()
         self.bus.start()
         for entry in reports:
             if entry.error == INTERRUPTED:
@@ -144,6 +142,8 @@ class PrinterAgent:
         self._jobs.put(None)
         for thread in self._threads:
             thread.join(timeout=15)
+        self.outbox.wait_idle(timeout=3)  # let the last results be acknowledged; the rest are resent later
+        self.outbox.stop()
         self.bus.stop()
         self.journal.close()
         if self.simulator is not None:
@@ -175,6 +175,10 @@ class PrinterAgent:
         self._jobs.put((job, deadline))
 
     def _report(self, entry: Entry) -> None:
+        """Send a job's result (through the rate-limited outbox; never blocks)."""
+        self.outbox.put(entry)
+
+    def _publish_result(self, entry: Entry) -> mqtt.MQTTMessageInfo:
         event = DeviceEvent(
             ts=self._now(),
             type="job_result",
@@ -182,7 +186,7 @@ class PrinterAgent:
             status="printed" if entry.state == "printed" else "failed",
             error=entry.error,
         )
-        self.bus.publish(self._topic("event"), event)
+        return self.bus.publish(self._topic("event"), event)
 
     def _set_status(self, state: PrinterState) -> None:
         with self._status_lock:

@@ -1,5 +1,6 @@
 """The job journal on disk: every job is written `queued` when it arrives, `started` before its bytes go to
-the printer and `printed`/`failed` after, each line fsynced, so a restart neither loses nor reprints a job."""
+the printer and `printed`/`failed` after, each line fsynced, so a restart neither loses nor reprints a job.
+A result is then marked `acked` once the broker confirmed it (PUBACK): a restart resends only the others."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class Entry:
     error: str | None = None
     sent: bool = False  # bytes may have reached the printer: never send this job again
     deadline: float | None = None  # when a queued job expires, on this machine's clock (epoch seconds)
+    acked: bool = False  # the broker acknowledged this result (printed/failed): never resend it
 
     @property
     def final(self) -> bool:
@@ -69,6 +71,7 @@ class Journal:
                     error=record.get("error"),
                     sent=bool(record.get("sent")) or record["state"] == "started" or bool(old and old.sent),
                     deadline=record.get("deadline") or (old.deadline if old else None),
+                    acked=bool(record.get("acked")),
                 )
         horizon = time.time() - KEEP_S
         with self._lock:
@@ -106,6 +109,8 @@ class Journal:
             record["error"] = entry.error
         if entry.sent:
             record["sent"] = True
+        if entry.acked:
+            record["acked"] = True
         return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
 
     def get(self, job_id: str) -> Entry | None:
@@ -144,6 +149,20 @@ class Journal:
             os.fsync(self._fd)
             self._entries[job_id] = entry
             return entry
+
+    def acknowledge(self, entry: Entry) -> bool:
+        """Mark a result acknowledged by the broker, if the job is still in the state that was reported.
+
+        Not fsynced: a lost mark (power cut) only makes the next start send the result once more, which the
+        server ignores; the result itself was fsynced before it was published."""
+        with self._lock:
+            current = self._entries.get(entry.job_id)
+            if current is None or current.acked or (current.state, current.at) != (entry.state, entry.at):
+                return False
+            current.acked = True
+            if self._fd is not None:
+                os.write(self._fd, self._line(current))
+            return True
 
     def close(self) -> None:
         """Close the file."""

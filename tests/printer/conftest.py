@@ -88,12 +88,15 @@ class Server:
         job_id: str | None = None,
         ttl: timedelta = timedelta(minutes=5),
         ts: datetime | None = None,
+        wait: bool = True,
     ) -> str:
-        """Publish a print job as the gateway does (expires_at and MQTT message expiry) and wait for PUBACK."""
+        """Publish a print job as the gateway does (expires_at and MQTT message expiry) and wait for PUBACK
+        (wait=False: the broker may be away, the client queues it)."""
         now = ts or datetime.now(ZONE)
         job = PrintJob(ts=now, job_id=job_id or uuid.uuid4().hex, kind=kind, document=document, expires_at=now + ttl)
         info = self.client.publish(TOPICS.device(device, "job"), job, expiry_s=300)  # as long as the gateway
-        info.wait_for_publish(timeout=5)
+        if wait:
+            info.wait_for_publish(timeout=5)
         return job.job_id
 
     def status(self, device: str = DEVICE) -> list[dict[str, Any]]:
@@ -166,16 +169,20 @@ def wait_online(server: Server, device: str, since: datetime) -> None:
 def make_agent(
     broker: HallBroker, sim: PrinterSimulator, server: Server, tmp_path: Path
 ) -> Iterator[Callable[..., PrinterAgent]]:
-    """Factory: make_agent(width=80, poll_s=10, device=DEVICE) → a started agent printing to `sim`."""
+    """Factory: make_agent(width=80, poll_s=10, device=DEVICE, **agent_options) → a started agent printing
+    to `sim` (agent_options go to PrinterAgent, e.g. limiter=)."""
     agents: list[PrinterAgent] = []
 
-    def make(width: int = 80, poll_s: int = 10, device: str = DEVICE, state: str = "state") -> PrinterAgent:
+    def make(
+        width: int = 80, poll_s: int = 10, device: str = DEVICE, state: str = "state", **options: Any
+    ) -> PrinterAgent:
         since = datetime.now(ZONE).replace(microsecond=0)
         agent = PrinterAgent(
             printer_profile(broker, device, sim.port, width, poll_s),
             bus_settings(broker, device),
             tmp_path / state,
             status_timeout_s=0.5,
+            **options,
         )
         agent.start()
         agents.append(agent)

@@ -21,8 +21,8 @@ from broker.client import BusClient, BusSettings
 from broker.messages import DeviceAvailability, Request, ServerAvailability, TicketIssue
 from broker.topics import Topics
 from firmware_config.credentials import device_account, server_account
+from hallcore.clock import OffsetClock
 from hallserver.app import create_app
-from hallserver.clock import OffsetClock
 
 DEMO = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"
 ZONE = ZoneInfo("Asia/Shanghai")

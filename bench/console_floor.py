@@ -30,8 +30,8 @@ import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from hallcore.clock import ManualClock, OffsetClock
 from hallserver.app import build_context, create_app
-from hallserver.clock import ManualClock, OffsetClock
 from hallserver.db import session_scope, upgrade
 from hallserver.services import auth, tickets, windows
 from hallserver.settings import Settings

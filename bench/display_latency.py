@@ -20,9 +20,9 @@ from bench.ticket_core import pct
 from broker.client import BusSettings
 from firmware_config.credentials import device_account
 from firmware_config.devices import HallDisplayProfile
+from hallcore.announce import call_speech
+from hallcore.clock import OffsetClock
 from hallserver.app import create_app
-from hallserver.clock import OffsetClock
-from hallserver.services.announce import call_speech
 from kiosk.display.hallinfo import HallInfo
 from kiosk.display.service import DisplayService
 from kiosk.voice.announcer import Announcer

@@ -21,8 +21,8 @@ from bench.ticket_core import bench_database
 from broker.mosquitto import BrokerProcess, free_port, render
 from firmware_config.devices import DeviceSet, load_devices
 from firmware_config.hall import HallProfile, load_hall_profile
+from hallcore.calendar import Holidays
 from hallserver.db import upgrade
-from hallserver.services.calendar import Holidays
 from tests.pgserver import TempPostgres
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,7 +38,7 @@ from bench.load_stats import (
 )
 from broker.client import BusTimeout
 from broker.messages import Request, WindowAction
-from hallserver.catalog.loader import load_catalog
+from hallcore.catalog.loader import load_catalog
 
 
 def fixed_rates(hall: LiveHall, pool: KioskPool, rates: tuple[int, ...], seconds: float) -> list[Phase]:

@@ -33,8 +33,8 @@ from broker.mosquitto import BrokerProcess, free_port, render
 from broker.topics import Topics
 from firmware_config.devices import load_devices
 from firmware_config.hall import load_hall_profile
+from hallcore.clock import OffsetClock
 from hallserver.app import create_app
-from hallserver.clock import OffsetClock
 from hallserver.db import make_engine, upgrade
 from hallserver.gateway.gateway import Gateway
 from hallserver.models import Ticket

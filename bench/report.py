@@ -272,8 +272,7 @@ def proposals(study: Study | None, extras: Extras) -> str:
         out += _allocation_proposal(study)
         if series_over_limit(study.run("city")):
             out.append(
-                "**号码容量（hallserver/services/announce.py MAX_SEQ）**："
-                "市级大厅一天有号段超过 9999 张（见市级大厅一节）。"
+                "**号码容量（hallcore/announce.py MAX_SEQ）**：市级大厅一天有号段超过 9999 张（见市级大厅一节）。"
             )
     return "\n".join([*head, *_numbered(out), ""])
 

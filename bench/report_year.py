@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from hallserver.clock import ManualClock
+from hallcore.calendar import HOLIDAYS_FILE
+from hallcore.clock import ManualClock
 from hallserver.db import make_engine, session_scope, upgrade
 from hallserver.models import Evaluation, Rectification, Ticket, Visit
 from hallserver.services import reports
-from hallserver.services.calendar import HOLIDAYS_FILE
 from hallserver.services.context import load_context
 from hallserver.services.keyring import Keyring
 

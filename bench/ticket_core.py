@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from hallserver.clock import ManualClock
+from hallcore.calendar import HOLIDAYS_FILE
+from hallcore.clock import ManualClock
 from hallserver.db import make_engine, session_scope, upgrade
 from hallserver.services import tickets, windows
-from hallserver.services.calendar import HOLIDAYS_FILE
 from hallserver.services.context import HallContext, load_context
 from hallserver.services.keyring import Keyring
 

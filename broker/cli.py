@@ -14,6 +14,8 @@ from broker.mosquitto import BrokerError, BrokerFiles, BrokerProcess, render
 from broker.tls import provision_tls
 from firmware_config.devices import DeviceProfileError, load_devices
 from firmware_config.hall import ProfileError, load_hall_profile
+from firmware_config.paths import VAR_DIR
+from firmware_config.settings import HallFiles
 
 broker_app = typer.Typer(help="消息总线 Broker（Mosquitto）：生成配置并运行", no_args_is_help=True)
 
@@ -53,13 +55,11 @@ def _render(
     tls_name: list[str] | None,
     log_stderr: bool = False,
 ) -> BrokerFiles:
-    from hallserver.settings import PROJECT_ROOT, Settings
-
     if hall_dir is None or secret_dir is None:
-        settings = Settings()
-        hall_dir = hall_dir or settings.hall_dir
-        secret_dir = secret_dir or settings.secret_dir
-    out = out or PROJECT_ROOT / "var" / "broker"
+        files = HallFiles()
+        hall_dir = hall_dir or files.hall_dir
+        secret_dir = secret_dir or files.secret_dir
+    out = out or VAR_DIR / "broker"
     try:
         hall = load_hall_profile(hall_dir / "hall.yaml")
         devices = load_devices(hall_dir / "devices.yaml", hall)

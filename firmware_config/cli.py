@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -17,20 +17,12 @@ from firmware_config.provision import (
     provision,
     summary_lines,
 )
-
-if TYPE_CHECKING:
-    from hallserver.settings import Settings
+from firmware_config.settings import HallFiles
 
 
 def _fail(message: str) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
-
-
-def _settings() -> Settings:
-    from hallserver.settings import Settings  # imported late: the server's settings import this package
-
-    return Settings()
 
 
 def _is_loopback(host: str) -> bool:
@@ -55,8 +47,8 @@ def provision_command(
     check: Annotated[bool, typer.Option("--check", help="只校验设备配置并显示汇总，不写任何文件")] = False,
 ) -> None:
     """Validate devices.yaml and write each device's credentials, config and systemd unit (设备配置下发)."""
-    hall_dir = hall_dir or _settings().hall_dir
-    secret_dir = secret_dir or _settings().secret_dir
+    files = HallFiles()
+    hall_dir, secret_dir = hall_dir or files.hall_dir, secret_dir or files.secret_dir
     try:
         if check:
             hall, devices = load_hall_devices(hall_dir)

@@ -20,6 +20,9 @@ from broker.client import BusSettings
 from firmware_config.credentials import server_account
 from firmware_config.devices import DeviceProfileError, DeviceSet, load_devices
 from firmware_config.provision import BrokerEndpoint, device_config
+from hallcore.clock import Clock
+from hallcore.errors import HallError
+from hallcore.identity import load_or_create_key
 from hallserver import __version__
 from hallserver.api import assist as assist_routes
 from hallserver.api import auth as auth_routes
@@ -30,15 +33,12 @@ from hallserver.api.deps import Hall
 from hallserver.api.limits import MAX_BODY_BYTES, BodySizeLimit, error_response
 from hallserver.api.schemas import ErrorEnvelope
 from hallserver.appointments import api as appointment_routes
-from hallserver.clock import Clock
 from hallserver.console import router as console
 from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.gateway.gateway import Gateway
 from hallserver.housekeeping import Housekeeper
 from hallserver.services import windows as window_service
 from hallserver.services.context import HallContext, load_context
-from hallserver.services.errors import HallError
-from hallserver.services.identity import load_or_create_key
 from hallserver.services.keyring import Keyring, load_or_create_keyring
 from hallserver.settings import Settings
 

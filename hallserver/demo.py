@@ -37,7 +37,7 @@ class DemoDevice:
 
     @property
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", "hallserver", self.command, "--device", self.device, *self.extra]
+        return [sys.executable, "-m", "hallq", self.command, "--device", self.device, *self.extra]
 
 
 DEMO_DEVICES: tuple[DemoDevice, ...] = (

@@ -10,10 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from firmware_config.hall import HALLS_DIR
-from hallserver.clock import Clock, OffsetClock, SystemClock
-from hallserver.services.calendar import HOLIDAYS_FILE
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from firmware_config.paths import PROJECT_ROOT
+from hallcore.calendar import HOLIDAYS_FILE
+from hallcore.clock import Clock, hall_clock
 
 
 class Settings(BaseSettings):
@@ -79,9 +78,7 @@ class Settings(BaseSettings):
 
     def hall_clock(self, base: Clock | None = None) -> Clock:
         """The hall's clock: the wall clock, or the demo clock from clock_start (read at clock_set_at)."""
-        if self.clock_start is None:
-            return base or SystemClock()
-        return OffsetClock(self.clock_start, base, self.clock_set_at)
+        return hall_clock(self.clock_start, self.clock_set_at, base)
 
     @field_validator("clock_start", "clock_set_at")
     @classmethod

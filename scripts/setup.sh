@@ -28,7 +28,7 @@ PYTHON=${PYTHON:-python3}
 # Reinstall only when the dependency list changed.
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[dev,kiosk,ui,face]"
+  "$VENV/bin/python" -m pip install -q -e ".[server,dev,kiosk,ui,face]"
   touch "$STAMP"
 fi
 echo "setup: ready ($("$VENV/bin/python" --version), venv $VENV)"

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from hallserver.clock import ManualClock
+from hallcore.calendar import HOLIDAYS_FILE
+from hallcore.clock import ManualClock
 from hallserver.db import make_engine, session_scope, upgrade
 from hallserver.services import windows
-from hallserver.services.calendar import HOLIDAYS_FILE
 from hallserver.services.context import HallContext, load_context
 from hallserver.services.keyring import Keyring
 from tests.pgserver import TempPostgres

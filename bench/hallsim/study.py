@@ -14,7 +14,7 @@ from bench.hallsim.metrics import Metrics
 from bench.hallsim.plots import plot_day, plot_groups
 from bench.hallsim.runner import ScenarioRun, run_scenario
 from bench.hallsim.scenario import Scenario, load_scenario, scenario_keys
-from hallserver.services.announce import MAX_SEQ
+from hallcore.announce import MAX_SEQ
 
 TARGET_RATIO = 0.85
 TARGET_APPOINTMENT_P95 = 5.0

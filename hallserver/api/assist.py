@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from hallcore.errors import HallError, NotFound
 from hallserver.api.deps import Auth, HallDep
 from hallserver.api.schemas import Int64
-from hallserver.services.errors import HallError, NotFound
 
 router = APIRouter(prefix="/assist-requests", tags=["设备 devices"])
 

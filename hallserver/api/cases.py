@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from sqlmodel import col, select
 
+from hallcore.errors import NotFound
 from hallserver.api.deps import Auth, HallDep
 from hallserver.api.schemas import Body, Identity, RowId
 from hallserver.models import CaseStatus, Person, Visit
 from hallserver.services import people, visits
-from hallserver.services.errors import NotFound
 
 router = APIRouter(tags=["办件 cases"])
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
+from hallcore.errors import NotFound
 from hallserver.api.deps import HallDep
-from hallserver.services.errors import NotFound
 
 router = APIRouter(prefix="/catalog", tags=["办事指南 catalog"])
 

@@ -9,10 +9,10 @@ from pydantic import Field
 
 from broker.messages import speaks_current_contract
 from firmware_config.devices import BUS_KIND, bound_window
+from hallcore.errors import HallError
 from hallserver.api.deps import Auth, Hall, HallDep
 from hallserver.api.schemas import Body
 from hallserver.gateway.gateway import Gateway
-from hallserver.services.errors import HallError
 
 router = APIRouter(prefix="/devices", tags=["设备 devices"])
 notices = APIRouter(prefix="/notices", tags=["设备 devices"])

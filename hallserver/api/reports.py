@@ -11,10 +11,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from hallcore.errors import HallError
 from hallserver.api.deps import Auth, HallDep
 from hallserver.services import assessment, charts, excel, reports
 from hallserver.services.auth import Principal
-from hallserver.services.errors import HallError
 
 router = APIRouter(prefix="/reports", tags=["统计 reports"])
 

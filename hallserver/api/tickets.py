@@ -8,12 +8,12 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 from sqlmodel import select
 
+from hallcore.errors import NotFound
 from hallserver.api.deps import Auth, HallDep
 from hallserver.api.schemas import IssueIn, IssueOut, ReasonIn, RowId, TicketOut
 from hallserver.gateway.effects import Effects
 from hallserver.models import Ticket, TicketState
 from hallserver.services import estimates, tickets
-from hallserver.services.errors import NotFound
 from hallserver.services.lifecycle import STATE_LABELS
 
 router = APIRouter(prefix="/tickets", tags=["取号 tickets"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from hallcore.errors import HallError, NotFound
 from hallserver.api.deps import Auth, Hall, HallDep
 from hallserver.api.schemas import (
     ActionOut,
@@ -29,7 +30,6 @@ from hallserver.gateway.window_print import PrintOutcome
 from hallserver.models import Ticket, Visit, WindowStatus
 from hallserver.services import desk, paperwork, visits, windows
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError, NotFound
 from hallserver.services.windows import WindowView
 
 router = APIRouter(prefix="/windows", tags=["窗口 windows"])

@@ -15,6 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from hallcore.catalog.schema import Item
+from hallcore.errors import Conflict, HallError, NotFound
+from hallcore.identity import identity_hash, mask_name
 from hallserver.appointments.models import (
     BOOKING_STATE_LABELS,
     AppointmentSlot,
@@ -22,12 +25,9 @@ from hallserver.appointments.models import (
     BookingState,
     BookingSuspension,
 )
-from hallserver.catalog.schema import Item
 from hallserver.models import Priority, Ticket
 from hallserver.services import people
 from hallserver.services.context import HallContext
-from hallserver.services.errors import Conflict, HallError, NotFound
-from hallserver.services.identity import identity_hash, mask_name
 from hallserver.services.tickets import IssuedTicket, IssueRequest, issue_ticket
 
 # Booking codes are read aloud and typed on kiosks: no 0/O, 1/I/L look-alikes.

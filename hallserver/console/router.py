@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from hallserver.services.errors import NotFound
+from hallcore.errors import NotFound
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"

@@ -40,6 +40,7 @@ from broker.messages import (
 )
 from broker.topics import Topics
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceSet, bound_window
+from hallcore.errors import HallError
 from hallserver import __version__
 from hallserver.db import session_scope
 from hallserver.gateway import state
@@ -47,7 +48,6 @@ from hallserver.gateway.effects import Effects
 from hallserver.gateway.handlers import Handlers
 from hallserver.models import RequestLog, Visit
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 
 log = logging.getLogger("hallq.gateway")
 PRINT_JOB_TTL = timedelta(minutes=5)  # a ticket nobody is standing at the printer for is not printed

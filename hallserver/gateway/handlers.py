@@ -23,6 +23,7 @@ from broker.messages import (
     WindowAction,
 )
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceProfile, DeviceSet, bound_window
+from hallcore.errors import HallError
 from hallserver.api.schemas import TicketOut
 from hallserver.appointments import service as appointments
 from hallserver.appointments.api import CheckinOut
@@ -33,7 +34,6 @@ from hallserver.models import Outcome, Priority, Ticket, Visit, WindowStatus
 from hallserver.services import evaluations, paperwork, people, tickets, visits, windows
 from hallserver.services.assist import AssistDesk
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from hallserver.services.visits import FinishDetails
 
 Result = tuple[dict[str, Any], Effects]

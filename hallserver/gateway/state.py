@@ -8,9 +8,9 @@ from sqlmodel import Session, col, select
 
 from broker.messages import Call, CatalogVersion, GroupQueue, QueueState, WindowState
 from firmware_config.hall import Staff
+from hallcore.announce import call_speech, call_text
 from hallserver.models import Ticket, TicketEvent, WindowRow
 from hallserver.services import estimates, windows
-from hallserver.services.announce import call_speech, call_text
 from hallserver.services.context import HallContext
 
 

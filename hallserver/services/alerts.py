@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from hallcore import ratings
 from hallserver.models import Evaluation, Rectification, Visit
-from hallserver.services import ratings
 from hallserver.services.context import HallContext
 
 LEVELS = {"critical": 0, "warning": 1, "info": 2}

@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from firmware_config.devices import DeviceSet, bound_window
 from firmware_config.hall import AccessRole
+from hallcore.errors import HallError
 from hallserver.models import AuthToken, Credential
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 
 SESSION_HOURS = 12
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}

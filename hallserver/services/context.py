@@ -7,11 +7,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from firmware_config.hall import HallProfile, ProfileError, QueueGroup, load_hall_profile
-from hallserver.catalog.loader import Catalog, load_catalog
-from hallserver.catalog.search import CatalogSearch
-from hallserver.clock import Clock
-from hallserver.services.calendar import HallCalendar, Holidays
-from hallserver.services.errors import HallError
+from hallcore.calendar import HallCalendar, Holidays
+from hallcore.catalog.loader import Catalog, load_catalog
+from hallcore.catalog.search import CatalogSearch
+from hallcore.clock import Clock
+from hallcore.errors import HallError
 from hallserver.services.keyring import Keyring
 
 

@@ -10,10 +10,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from hallcore import ratings
+from hallcore.errors import Conflict, HallError, NotFound
 from hallserver.models import Evaluation, Rectification, Visit
-from hallserver.services import people, ratings
+from hallserver.services import people
 from hallserver.services.context import HallContext
-from hallserver.services.errors import Conflict, HallError, NotFound
 
 # open → called_back → rectified → confirmed (follow-up rating) → closed
 RECTIFICATION_FLOW = {

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from hallcore.errors import Conflict
 from hallserver.models import Ticket, TicketEvent, TicketState
-from hallserver.services.errors import Conflict
 
 W, C, S, P, N, D, X = (
     TicketState.waiting,

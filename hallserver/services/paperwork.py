@@ -1,6 +1,6 @@
 """The paper a window hands over when a visit ends: the 受理凭证 (受理, 容缺受理, 当场办结 and — as the
 regulation's 不予受理凭证 with its reason — 不予受理) and the 一次性告知书 (补正, every missing material at
-once). Built as the printer's document models (kiosk/printer/documents.py) so the agent can always lay
+once). Built as the printer's document models (hallcore/documents.py) so the agent can always lay
 them out; pure: no web or bus imports."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from hallserver.catalog.schema import Bundle, Item, Material
+from hallcore.catalog.schema import Bundle, Item, Material
+from hallcore.documents import NoticeDocument, ReceiptDocument
 from hallserver.models import Outcome, Person, ServiceCase, Visit
 from hallserver.services.context import HallContext
-from kiosk.printer.documents import NoticeDocument, ReceiptDocument
 
 RECEIPT_OUTCOMES = (Outcome.accepted, Outcome.rongque, Outcome.completed, Outcome.rejected)
 NOTICE_OUTCOMES = (Outcome.supplement,)

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from hallserver.models import AuditEntry, Person
-from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError, NotFound
-from hallserver.services.identity import (
+from hallcore.errors import HallError, NotFound
+from hallcore.identity import (
     id_kind,
     identity_hash,
     mask_id_number,
     mask_name,
     normalize_id_number,
 )
+from hallserver.models import AuditEntry, Person
+from hallserver.services.context import HallContext
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from hallcore.errors import HallError
 from hallserver.models import Visit
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 
 BUCKET_S = 30
 PERIODS = ("day", "month", "quarter", "year")

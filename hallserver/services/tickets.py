@@ -9,12 +9,12 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from firmware_config.hall import QueueGroup
+from hallcore.announce import MAX_SEQ, ticket_number
+from hallcore.errors import HallError, NotFound
+from hallcore.identity import identity_hash, mask_name
 from hallserver.models import HELD_STATES, Priority, Ticket, TicketCounter, TicketState, new_public_token
 from hallserver.services import counters, estimates, people
-from hallserver.services.announce import MAX_SEQ, ticket_number
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError, NotFound
-from hallserver.services.identity import identity_hash, mask_name
 from hallserver.services.lifecycle import log_event, transition
 
 CHANNELS = ("kiosk", "desk", "appointment", "mobile")

@@ -9,7 +9,8 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from hallserver.catalog.schema import Bundle, Item
+from hallcore.catalog.schema import Bundle, Item
+from hallcore.errors import Conflict, HallError, NotFound
 from hallserver.models import (
     CaseEvent,
     CaseStatus,
@@ -22,7 +23,6 @@ from hallserver.models import (
 )
 from hallserver.services import counters, people
 from hallserver.services.context import HallContext
-from hallserver.services.errors import Conflict, HallError, NotFound
 
 # Outcomes that create a case with a serial number; 当场办结 cases are completed at once.
 CASE_OUTCOMES = (Outcome.accepted, Outcome.rongque, Outcome.completed)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from firmware_config.hall import HallProfile
+from hallcore.errors import Conflict, HallError, NotFound
 from hallserver.models import (
     ACTIVE_STATES,
     Outcome,
@@ -20,7 +21,6 @@ from hallserver.models import (
 )
 from hallserver.services import allocation, estimates, visits
 from hallserver.services.context import HallContext
-from hallserver.services.errors import Conflict, HallError, NotFound
 from hallserver.services.lifecycle import log_event, transition
 from hallserver.services.tickets import get_ticket
 

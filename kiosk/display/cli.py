@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from firmware_config.devices import HallDisplayProfile, WindowDisplayProfile
-from hallserver.settings import Settings
 from kiosk.display.hallinfo import HallInfo
 from kiosk.display.service import DisplayService
+from kiosk.settings import DeviceSettings
 from kiosk.ui.cli import (
     BrokerHostOption,
     BrokerPortOption,
@@ -68,7 +68,9 @@ def display_command(
     screenshot: ScreenshotOption = None,
 ) -> None:
     """Run a window display or the hall display: driven only by retained bus state, calls read aloud."""
-    logging.basicConfig(level=Settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=DeviceSettings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         setup = load_device(device, ("window_display", "hall_display"), hall_dir, secret_dir, broker_host, broker_port)
     except DeviceSetupError as exc:

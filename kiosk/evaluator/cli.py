@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 
 from firmware_config.devices import EvaluatorProfile
-from hallserver.settings import Settings
 from kiosk import watchdog
 from kiosk.evaluator.service import EvaluatorService
+from kiosk.settings import DeviceSettings
 from kiosk.ui.cli import (
     BrokerHostOption,
     BrokerPortOption,
@@ -44,7 +44,9 @@ def evaluator_command(
     screenshot: ScreenshotOption = None,
 ) -> None:
     """Run a window's evaluator: rate each finished visit (好差评) on the tablet or the key box."""
-    logging.basicConfig(level=Settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=DeviceSettings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         setup = load_device(device, ("evaluator",), hall_dir, secret_dir, broker_host, broker_port)
     except DeviceSetupError as exc:

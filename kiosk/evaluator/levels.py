@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hallserver.services import ratings
+from hallcore import ratings
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from hallserver.services.identity import mask_id_number, mask_name
+from hallcore.identity import mask_id_number, mask_name
 
 
 class CardType(StrEnum):

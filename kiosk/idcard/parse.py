@@ -1,13 +1,13 @@
 """From the raw text block to a checked `IdCard`: dates, code tables and the GB 11643 number check (the
-one in hallserver.services.identity). A number that fails is an `InvalidIdentityError`, never a card."""
+one in hallcore.identity). A number that fails is an `InvalidIdentityError`, never a card."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from hallserver.services.errors import HallError
-from hallserver.services.identity import normalize_id_number
+from hallcore.errors import HallError
+from hallcore.identity import normalize_id_number
 from kiosk.idcard.card import CardType, IdCard
 from kiosk.idcard.codes import nation_name, nationality_name, sex_name
 from kiosk.idcard.errors import InvalidIdentityError, UnsupportedCardError

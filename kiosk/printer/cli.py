@@ -17,12 +17,13 @@ from broker.client import BusSettings
 from firmware_config.credentials import device_account
 from firmware_config.devices import PrinterProfile, load_devices
 from firmware_config.hall import load_hall_profile
-from hallserver.settings import PROJECT_ROOT, Settings
+from firmware_config.paths import PROJECT_ROOT
 from kiosk.printer.decoder import decode
 from kiosk.printer.preview import save_preview
 from kiosk.printer.samples import SAMPLES
 from kiosk.printer.simulator import PrinterSimulator
 from kiosk.printer.status import Paper
+from kiosk.settings import DeviceSettings
 
 # python-escpos (imported by the layout) calls logging.basicConfig() on import: it is only imported inside
 # the commands that lay documents out, so mounting these commands leaves the main CLI's logging alone.
@@ -138,7 +139,7 @@ def _profile_and_bus(
 ) -> tuple[PrinterProfile, BusSettings]:
     """The printer's profile and broker login: a provisioned board's device.json and credentials from the
     environment (HALLQ_DEVICE_CONFIG, HALLQ_BROKER_*), else the hall folder and the secret folder."""
-    settings = Settings()
+    settings = DeviceSettings()
     config_file = os.environ.get("HALLQ_DEVICE_CONFIG")
     raw: dict[str, Any] | None = None
     if hall_dir is None and config_file and Path(config_file).exists():
@@ -197,10 +198,10 @@ def agent_command(
     profile, bus = _profile_and_bus(device, hall_dir, secret_dir, broker_host, broker_port)
     # force: python-escpos calls logging.basicConfig() when imported
     logging.basicConfig(
-        level=Settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+        level=DeviceSettings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
     folder = state_dir or Path(os.environ.get("STATE_DIRECTORY", "").split(":")[0] or DEFAULT_STATE_DIR)
-    agent = PrinterAgent(profile, bus, folder, clock=Settings().hall_clock().now)  # the server's (demo) time
+    agent = PrinterAgent(profile, bus, folder, clock=DeviceSettings().hall_clock().now)  # the server's (demo) time
     stop = _stop_on_signals()
     agent.start()
     typer.echo(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.printer.documents import (
+from hallcore.documents import (
     AnyDocument,
     GuideDocument,
     NoticeDocument,

@@ -14,7 +14,7 @@ from escpos.capabilities import get_profile
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
-from kiosk.printer.documents import Material
+from hallcore.documents import Material
 from kiosk.printer.textwidth import clean, mask_id_numbers, text_width, wrap
 
 CHINESE_ON = b"\x1c\x26"  # FS &

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from broker.messages import CatalogVersion
 from firmware_config.devices import KioskProfile
-from hallserver.settings import Settings
+from kiosk.settings import DeviceSettings
 from kiosk.terminal.catalog import CatalogCache
 from kiosk.terminal.flows import FaceRunner, KioskFlows, Runner, run_now
 from kiosk.terminal.hall import HallFacts, fetch_json, load_facts
@@ -53,7 +53,7 @@ def hall_facts(setup: DeviceSetup, cache_dir: Path) -> HallFacts:
     """From the hall folder on a development machine, else from the server (cached)."""
     if setup.hall is not None:
         return HallFacts.from_profile(setup.hall)
-    base = Settings().base_url
+    base = DeviceSettings().base_url
     facts = load_facts(cache_dir / "hall.json", lambda: fetch_json(f"{base}/api/v1/hall"))
     return facts or HallFacts(setup.hall_name)
 
@@ -73,7 +73,7 @@ def build_kiosk(
     zone = ZoneInfo(setup.bus.timezone)
     now = clock or (lambda: datetime.now(zone))
     service = KioskService(profile, setup.bus, now)
-    fallback = Settings().hall_dir / "catalog" if setup.hall is not None else None
+    fallback = DeviceSettings().hall_dir / "catalog" if setup.hall is not None else None
     cache = CatalogCache(cache_dir / "catalog.json", fallback)
     cache.load()
     session = KioskSession(profile.idle_timeout_s, monotonic) if monotonic else KioskSession(profile.idle_timeout_s)
@@ -87,6 +87,6 @@ def build_kiosk(
         runner=runner,
         post=post,
         face=face if face is not None else face_factory(profile),
-        public_url=Settings().public_url,
+        public_url=DeviceSettings().public_url,
     )
     return Kiosk(profile, service, session, flows, cache, CardInput(profile, lambda _e: None))

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hallserver.catalog.loader import Catalog, load_catalog
-from hallserver.catalog.schema import Bundle, Domain, Item
+from hallcore.catalog.loader import Catalog, load_catalog
+from hallcore.catalog.schema import Bundle, Domain, Item
 
 if TYPE_CHECKING:
-    from hallserver.catalog.search import CatalogSearch
+    from hallcore.catalog.search import CatalogSearch
 
 log = logging.getLogger("hallq.kiosk")
 
@@ -46,7 +46,7 @@ class KioskCatalog:
         a kiosk that is only browsed by domain never pays (and start-up stays fast)."""
         with self._lock:
             if self._index is None:
-                from hallserver.catalog.search import CatalogSearch
+                from hallcore.catalog.search import CatalogSearch
 
                 self._index = CatalogSearch(self.catalog)
             return self._index

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from firmware_config.devices import KioskProfile
-from hallserver.settings import Settings
+from kiosk.settings import DeviceSettings
 from kiosk.ui.cli import (
     BrokerHostOption,
     BrokerPortOption,
@@ -47,7 +47,9 @@ def kiosk_command(
     cache_dir: Annotated[Path | None, typer.Option(help="Catalog cache; default var/kiosk/<device>")] = None,
 ) -> None:
     """Run a self-service kiosk: 取号, 预约签到, 办事指南, 进度查询, 服务评价, 呼叫工作人员."""
-    logging.basicConfig(level=Settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=DeviceSettings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         setup = load_device(device, ("kiosk",), hall_dir, secret_dir, broker_host, broker_port)
     except DeviceSetupError as exc:

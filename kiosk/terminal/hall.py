@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_config.hall import HallProfile, OpeningHours
-from hallserver.services.calendar import HallCalendar, Holidays
+from hallcore.calendar import HallCalendar, Holidays
 
 log = logging.getLogger("hallq.kiosk")
 

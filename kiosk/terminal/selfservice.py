@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hallserver.services.announce import parse_ticket
+from hallcore.announce import parse_ticket
 
 if TYPE_CHECKING:
     from kiosk.terminal.catalog import CatalogCache

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from hallserver.settings import PROJECT_ROOT, Settings
+from firmware_config.paths import PROJECT_ROOT
+from kiosk.settings import DeviceSettings
 
 DeviceOption = Annotated[
     str, typer.Option("--device", envvar="HALLQ_DEVICE_ID", help="Device id from devices.yaml, e.g. display-w03")
@@ -61,5 +62,5 @@ def state_dir(kind: str) -> Path:
 def hall_now(timezone: str) -> Callable[[], datetime]:
     """The hall's time in its zone: the wall clock, or the demo clock `hallq run` hands its devices
     (HALLQ_CLOCK_START and HALLQ_CLOCK_SET_AT), so a device shows the same time as the server."""
-    clock, zone = Settings().hall_clock(), ZoneInfo(timezone)
+    clock, zone = DeviceSettings().hall_clock(), ZoneInfo(timezone)
     return lambda: clock.now().astimezone(zone)

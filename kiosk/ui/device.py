@@ -16,7 +16,7 @@ from broker.client import BusSettings
 from firmware_config.credentials import device_account
 from firmware_config.devices import DeviceProfile, DeviceSet, load_devices
 from firmware_config.hall import HallProfile, load_hall_profile
-from hallserver.settings import Settings
+from kiosk.settings import DeviceSettings
 
 _PROFILE: TypeAdapter[DeviceProfile] = TypeAdapter(DeviceProfile)
 
@@ -58,7 +58,7 @@ def load_device(
     broker_port: int | None = None,
 ) -> DeviceSetup:
     """The device's profile (of one of `types`) and its broker settings."""
-    settings = Settings()
+    settings = DeviceSettings()
     config_file = os.environ.get("HALLQ_DEVICE_CONFIG")
     raw: dict[str, Any] | None = None
     hall: HallProfile | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from broker.messages import Call, QueueState, WindowState
-from hallserver.services.announce import MAX_SEQ, call_speech, parse_ticket, ticket_number
+from hallcore.announce import MAX_SEQ, call_speech, parse_ticket, ticket_number
 
 
 def _last_numbers(calls: Iterable[Call]) -> dict[str, int]:

@@ -10,7 +10,7 @@ import re
 
 from pypinyin import Style, lazy_pinyin
 
-from hallserver.services.announce import spoken_number, spoken_ticket
+from hallcore.announce import spoken_number, spoken_ticket
 
 # Phrases whose reading pypinyin's default choice gets wrong in a hall (checked one by one).
 PHRASES: dict[str, str] = {

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from hallcore.clock import ManualClock
 from hallserver.app import create_app
-from hallserver.clock import ManualClock
 from hallserver.settings import Settings
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from hallcore.clock import ManualClock
 from hallserver.app import NotMigrated, create_app
-from hallserver.clock import ManualClock
 from hallserver.settings import Settings
 from tests.conftest import local, login
 from tests.integration.helpers import id_number

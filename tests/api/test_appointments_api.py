@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from hallcore.clock import ManualClock
 from hallserver.app import create_app
 from hallserver.appointments.models import Booking
-from hallserver.clock import ManualClock
 from hallserver.db import session_scope
 from hallserver.settings import Settings
 from tests.conftest import local, login

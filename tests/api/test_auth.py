@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from hallcore.clock import ManualClock
 from hallserver.app import create_app
-from hallserver.clock import ManualClock
 from hallserver.db import session_scope
 from hallserver.models import AuthToken
 from hallserver.services import auth

@@ -26,8 +26,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from hallcore.clock import ManualClock
 from hallserver.app import create_app
-from hallserver.clock import ManualClock
 from hallserver.db import session_scope
 from hallserver.services import auth
 from tests.bus.fixtures import HallBroker

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
+from hallcore.clock import ManualClock
 from hallserver.api.reports import HEADERS
 from hallserver.app import create_app
-from hallserver.clock import ManualClock
 from hallserver.models import Visit
 from hallserver.services import charts
 from hallserver.settings import Settings

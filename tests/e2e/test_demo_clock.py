@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hallserver.cli import device_env
-from hallserver.clock import ManualClock, OffsetClock, anchor_demo_clock
+from hallcore.clock import ManualClock, OffsetClock, anchor_demo_clock
+from hallserver.cli.serve import device_env
 from hallserver.settings import PROJECT_ROOT, Settings
 from kiosk.ui.cli import hall_now
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from hallcore.clock import ManualClock
 from hallserver.app import create_app
-from hallserver.clock import ManualClock
 from hallserver.settings import Settings
 from tests.conftest import local, login
 from tests.integration.helpers import id_number

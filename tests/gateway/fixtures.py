@@ -19,8 +19,8 @@ from broker.topics import Topics
 from firmware_config.credentials import device_account
 from firmware_config.devices import BUS_KIND, DeviceSet
 from firmware_config.hall import HallProfile
+from hallcore.clock import ManualClock
 from hallserver.app import create_app
-from hallserver.clock import ManualClock
 from hallserver.gateway.gateway import Gateway
 from hallserver.settings import Settings
 from tests.bus.fixtures import HallBroker

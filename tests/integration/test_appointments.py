@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel, select
 
+from hallcore.clock import ManualClock
+from hallcore.errors import HallError
 from hallserver.appointments import service
 from hallserver.appointments.models import AppointmentSlot, Booking, BookingSuspension
-from hallserver.clock import ManualClock
 from hallserver.models import Ticket
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from tests.conftest import local
 from tests.integration.helpers import id_number, item_in, tx
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hallcore.errors import HallError
 from hallserver.gateway.state import recent_calls
 from hallserver.models import Outcome, TicketCounter, TicketState, Visit
 from hallserver.services import evaluations, tickets, windows
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from tests.integration.helpers import id_number, issue, item_in, reload, tx
 
 W = "w16"  # 16号窗口 serves the anonymous consult group, prefix G

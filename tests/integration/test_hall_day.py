@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from hallserver.clock import ManualClock
+from hallcore.clock import ManualClock
+from hallcore.errors import HallError
 from hallserver.models import Outcome, Priority
 from hallserver.services import estimates, tickets, windows
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from tests.conftest import local
 from tests.integration.helpers import id_number, issue, item_in, reload, tx
 

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
+from hallcore.errors import HallError
 from hallserver.models import AuditEntry, Person
 from hallserver.services import people
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from hallserver.services.keyring import Keyring, KeyringError, rotated
 from tests.integration.helpers import id_number, tx
 
@@ -73,7 +73,7 @@ def test_key_rotation_reencrypts_everything(engine: Engine, ctx: HallContext) ->
     [("810000199001011234", "港澳居民居住证（香港）"), ("830000199001011234", "台湾居民居住证")],
 )
 def test_residence_permits_are_accepted(engine: Engine, ctx: HallContext, number: str, kind: str) -> None:
-    from hallserver.services.identity import _CHECK, _WEIGHTS
+    from hallcore.identity import _CHECK, _WEIGHTS
 
     body = number[:17]
     valid = body + _CHECK[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from hallcore.errors import HallError
 from hallserver.models import Ticket, Visit
 from hallserver.services import reports
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from tests.conftest import local
 from tests.integration.helpers import tx
 

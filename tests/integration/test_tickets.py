@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, update
 
-from hallserver.clock import ManualClock
+from hallcore.clock import ManualClock
+from hallcore.errors import HallError
 from hallserver.models import Priority, TicketCounter
 from hallserver.services import tickets
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from tests.conftest import local
 from tests.integration.helpers import id_number, issue, item_in, tx
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hallserver.clock import ManualClock
+from hallcore.clock import ManualClock
+from hallcore.errors import HallError
 from hallserver.models import Outcome, Ticket, TicketEvent, TicketState, WindowStatus
 from hallserver.services import tickets, windows
 from hallserver.services.context import HallContext
-from hallserver.services.errors import HallError
 from hallserver.services.lifecycle import TRANSITIONS, transition
 from tests.integration.helpers import id_number, issue, reload, tx
 

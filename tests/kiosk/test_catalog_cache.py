@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hallserver.catalog.loader import load_catalog
+from hallcore.catalog.loader import load_catalog
 from kiosk.terminal.catalog import CatalogCache, KioskCatalog
 from kiosk.terminal.hall import load_facts
 from kiosk.terminal.texts import mask_id, mask_name, reopen_text, wait_phrase

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from hallcore.documents import NoticeDocument, ReceiptDocument, TicketDocument, parse_document
 from kiosk.printer.decoder import decode
-from kiosk.printer.documents import NoticeDocument, ReceiptDocument, TicketDocument, parse_document
 from kiosk.printer.layout import render
 from kiosk.printer.page import PAPERS, when
 from kiosk.printer.samples import SAMPLES

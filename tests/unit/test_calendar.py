@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from firmware_config.hall import OpeningHours
-from hallserver.services.calendar import DayKind, HallCalendar, Holidays
+from hallcore.calendar import DayKind, HallCalendar, Holidays
 from tests.conftest import local
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hallserver.catalog.loader import Catalog, CatalogError, load_catalog
+from hallcore.catalog.loader import Catalog, CatalogError, load_catalog
 from tests.conftest import DEMO_HALL
 
 DEMO_CATALOG = DEMO_HALL / "catalog"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hallserver.services.errors import HallError
-from hallserver.services.identity import (
+from hallcore.errors import HallError
+from hallcore.identity import (
     identity_hash,
     load_or_create_key,
     mask_id_number,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hallserver.services import ratings
-from hallserver.services.errors import HallError
+from hallcore import ratings
+from hallcore.errors import HallError
 
 # (wire level, GB/T 39046 code, label, 差评?)
 TABLE = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hallserver.catalog.loader import load_catalog
-from hallserver.catalog.search import CatalogSearch
+from hallcore.catalog.loader import load_catalog
+from hallcore.catalog.search import CatalogSearch
 from tests.conftest import DEMO_HALL
 
 

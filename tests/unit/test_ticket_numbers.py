@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hallserver.services.announce import (
+from hallcore.announce import (
     MAX_SEQ,
     call_speech,
     call_text,

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from broker.messages import Call, GroupQueue, QueueState, WindowState
-from hallserver.services.announce import call_speech
+from hallcore.announce import call_speech
 from kiosk.voice.ahead import likely_calls
 from kiosk.voice.announcer import Announcer
 from kiosk.voice.tts import SpeechRenderer

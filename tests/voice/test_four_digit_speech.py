@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from broker.messages import Call, GroupQueue, QueueState, WindowState
-from hallserver.services.announce import call_speech, call_text
+from hallcore.announce import call_speech, call_text
 from kiosk.voice.ahead import likely_calls
 from kiosk.voice.pinyin import normalise, to_pinyin
 from kiosk.voice.tts import SpeechRenderer, duration_s

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from firmware_config.hall import load_hall_profile
-from hallserver.services.announce import call_speech, call_text
+from hallcore.announce import call_speech, call_text
 from kiosk.voice.pinyin import normalise, to_pinyin
 from tests.conftest import DEMO_HALL
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hallserver.services.announce import call_speech
+from hallcore.announce import call_speech
 from kiosk.voice.player import SilentPlayer, detect_player
 from kiosk.voice.tts import SpeechRenderer, VoiceSettings, duration_s
 

@@ -46,6 +46,13 @@ class OffsetClock:
         return self._base.now() + self._offset
 
 
+def hall_clock(start: datetime | None, set_at: datetime | None = None, base: Clock | None = None) -> Clock:
+    """The hall's clock: the wall clock, or a demo clock that read `start` at `set_at` (server and devices)."""
+    if start is None:
+        return base or SystemClock()
+    return OffsetClock(start, base, set_at)
+
+
 class ClockAnchor(NamedTuple):
     """A demo clock's anchor: it read `start` at the wall instant `set_at`."""
 

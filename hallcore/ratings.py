@@ -3,7 +3,7 @@ GB/T 39046 numbers 1 = 非常满意 … 5 = 非常不满意; the bus (and some p
 
 from __future__ import annotations
 
-from hallserver.services.errors import HallError
+from hallcore.errors import HallError
 
 GB_LABELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 BAD_GB = frozenset({4, 5})  # 差评

@@ -9,7 +9,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 
-from hallserver.services.errors import HallError
+from hallcore.errors import HallError
 
 _ID18 = re.compile(r"^[0-9]{17}[0-9X]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

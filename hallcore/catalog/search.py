@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from pypinyin import Style, pinyin
 
-from hallserver.catalog.loader import Catalog
+from hallcore.catalog.loader import Catalog
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_LETTER = re.compile(r"[^a-z0-9\u3400-\u9fff]")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from firmware_config.hall import OpeningHours, Session, format_errors
 
-HOLIDAYS_FILE = Path(__file__).resolve().parents[2] / "firmware_config" / "calendar" / "cn_holidays.yaml"
+HOLIDAYS_FILE = Path(__file__).resolve().parents[1] / "firmware_config" / "calendar" / "cn_holidays.yaml"
 SEARCH_DAYS = 60  # the longest closure we look across when searching for the next opening
 
 

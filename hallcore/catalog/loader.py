@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from hallserver.catalog.schema import Bundle, CatalogFile, Domain, Item
+from hallcore.catalog.schema import Bundle, CatalogFile, Domain, Item
 
 
 class CatalogError(ValueError):

@@ -30,6 +30,8 @@ def other_benches(quick: bool) -> list[tuple[str, str]]:
         ["bench.display_latency", "--n", "30" if quick else "100"],
         ["bench.face_verify", "--n", "30" if quick else "100"],
         ["bench.reconnect", "--restarts", "4" if quick else "8"],
+        ["bench.cli_start", "--runs", "10" if quick else "20"],
+        ["bench.kiosk_start", "--runs", "2" if quick else "3"],
     ]
     out = []
     for args in commands:

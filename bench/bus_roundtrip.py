@@ -79,7 +79,7 @@ def ticket_roundtrip(host: str, port: int, secret: Path, n: int) -> list[float]:
             ts=datetime.now(ZONE),
             request_id=Request.new_id(),
             group=groups[i % len(groups)],
-            identity={"id_number": id_number(i)},  # type: ignore[arg-type]
+            identity={"method": "id_card", "id_number": id_number(i)},  # type: ignore[arg-type]
         )
         t0 = time.perf_counter()
         reply = kiosk.request("ticket.issue", request)

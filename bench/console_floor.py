@@ -31,6 +31,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from hallcore.clock import ManualClock, OffsetClock
+from hallcore.commands import Identity, IssueTicket
 from hallserver.app import build_context, create_app
 from hallserver.db import session_scope, upgrade
 from hallserver.services import auth, tickets, windows
@@ -116,7 +117,9 @@ def seed(settings: Settings, waiting: int, serving: int) -> datetime:
     for i in range(waiting + serving):
         with session_scope(engine) as s:
             tickets.issue_ticket(
-                s, ctx, tickets.IssueRequest(group=groups[i % len(groups)], id_number=id_number(i), method="id_card")
+                s,
+                ctx,
+                IssueTicket(group=groups[i % len(groups)], identity=Identity(id_number=id_number(i), method="id_card")),
             )
         clock.advance(seconds=10)
     called = 0

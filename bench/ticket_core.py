@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from hallcore.calendar import HOLIDAYS_FILE
 from hallcore.clock import ManualClock
+from hallcore.commands import Identity, IssueTicket
 from hallserver.db import make_engine, session_scope, upgrade
 from hallserver.services import tickets, windows
 from hallserver.services.context import HallContext, load_context
@@ -60,7 +61,7 @@ def report(name: str, samples: list[float], wall: float) -> None:
 
 def issue_one(engine: object, ctx: HallContext, seed: int) -> None:
     """Issue one real-name ticket in its own transaction."""
-    req = tickets.IssueRequest(group=GROUPS[seed % len(GROUPS)], id_number=id_number(seed))
+    req = IssueTicket(group=GROUPS[seed % len(GROUPS)], identity=Identity(id_number=id_number(seed), method="id_card"))
     with session_scope(engine) as s:  # type: ignore[arg-type]
         tickets.issue_ticket(s, ctx, req)
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from hallcore.commands import Identity, IssueTicket, PositiveId, WindowCommand
 
 CONTRACT_VERSION = "2"
 MAX_PAYLOAD_BYTES = 64 * 1024  # larger payloads are refused by the broker or answered `invalid`
 
 # Integers on the wire are signed 64-bit: anything larger is `invalid`, never an overflow in the database.
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-PositiveId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 def software_version() -> str:
@@ -102,16 +102,6 @@ class DeviceConfig(Message):
 # --- requests and replies ---
 
 
-class Identity(BaseModel):
-    """Who a request is for. Only on device topics; never on public ones."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    id_number: str = Field(min_length=15, max_length=18)
-    name: str | None = Field(default=None, max_length=30)
-    method: Literal["id_card", "face", "none"] = "none"
-
-
 class Request(Message):
     """`device/{device}/request/{action}`: a device asks the server; `request_id` is reused on retries.
     The sender is the topic's device; a legacy `device_id` naming another device is refused (`forbidden`)."""
@@ -125,21 +115,9 @@ class Request(Message):
         return str(uuid.uuid4())
 
 
-class TicketIssue(Request):
-    """ticket.issue: an item or a group, optional identity and priority."""
-
-    item_code: str | None = Field(default=None, max_length=64)
-    group: str | None = Field(default=None, max_length=32)
-    identity: Identity | None = None
-    priority: Literal["normal", "green", "appointment"] = "normal"
-    priority_reason: str | None = Field(default=None, max_length=60)
-    appointment_at: AwareDatetime | None = None
-
-    @model_validator(mode="after")
-    def _target(self) -> TicketIssue:
-        if not self.item_code and not self.group:
-            raise ValueError("item_code or group is required")
-        return self
+class TicketIssue(Request, IssueTicket):
+    """ticket.issue: the IssueTicket command (an item or a group, optional identity and priority) in the bus's
+    envelope. `channel` is set by the server from the device's kind."""
 
 
 class AppointmentCheckin(Request):
@@ -190,22 +168,10 @@ class AssistRequest(Request):
     elderly: bool = False
 
 
-class WindowAction(Request):
-    """window.*: a caller bound to that window acts on it."""
+class WindowAction(Request, WindowCommand):
+    """window.*: a caller bound to that window acts on it; the fields are the console's window commands."""
 
     window_id: str = Field(pattern=r"^w[0-9]{2,3}$")
-    outcome: str | None = Field(default=None, description="window.finish: 当场办结/受理/补正/容缺受理/不予受理/咨询等")
-    note: str | None = Field(default=None, max_length=200)
-    item_code: str | None = Field(default=None, max_length=64, description="window.finish: the item handled")
-    materials: list[Annotated[str, Field(max_length=100)]] = Field(
-        default=[], max_length=50, description="window.finish: 补正 missing / 容缺 owed"
-    )
-    deadline: date | None = Field(default=None, description="window.finish: when the materials are due")
-    delivery: str | None = Field(default=None, max_length=8, description="window.finish: 窗口领取/邮寄/…")
-    to_group: str | None = Field(default=None, max_length=32, description="window.transfer")
-    to_window: str | None = Field(default=None, max_length=8, description="window.transfer")
-    reason: str | None = Field(default=None, max_length=100, description="window.pause / window.suspend")
-    ticket_id: PositiveId | None = Field(default=None, description="window.resume_ticket")
 
 
 class ErrorBody(BaseModel):

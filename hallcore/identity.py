@@ -14,6 +14,8 @@ from hallcore.errors import HallError
 _ID18 = re.compile(r"^[0-9]{17}[0-9X]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+# An ID number inside free text (15 or 18 characters), not part of a longer run of letters and digits.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8}|\d{11})([\dXx])(?![0-9A-Za-z])")
 
 
 # Documents that share the GB 11643 layout and check digit, told apart by their first digits.
@@ -68,9 +70,23 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def mask_printed_name(name: str) -> str:
+    """A name that may come masked already (from the server): kept as it is when it holds a *, else masked
+    as mask_name does. What paper shows."""
+    name = name.strip()
+    return name if "*" in name else mask_name(name)
+
+
 def mask_id_number(id_number: str) -> str:
-    """4403********1234: the first four and last four characters only."""
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+    """4403**********1234: the first four and last four characters only (a number of eight characters or
+    fewer is starred out entirely)."""
+    number = id_number.strip()
+    return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
+
+
+def mask_id_numbers(text: str) -> str:
+    """Any ID number inside free text masked as mask_id_number does (4401**********1234)."""
+    return _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
 
 
 def load_or_create_key(secret_dir: Path, name: str = "identity.key") -> bytes:

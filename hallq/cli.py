@@ -36,10 +36,11 @@ def load(name: str) -> Any:
     """The command of one subcommand, importing its module now."""
     module, attribute = COMMANDS[name].split(":")
     target: Any = getattr(importlib.import_module(module), attribute)
+    command: Any
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:
-        single = typer.Typer()
+        single = typer.Typer(rich_markup_mode=None)  # plain help: a device's `--help` answers at once
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name

@@ -24,6 +24,7 @@ from hallcore.clock import Clock
 from hallcore.errors import HallError
 from hallcore.identity import load_or_create_key
 from hallserver import __version__
+from hallserver.api import appointments as appointment_routes
 from hallserver.api import assist as assist_routes
 from hallserver.api import auth as auth_routes
 from hallserver.api import cases, catalog, evaluations, hall, reports, tickets, windows
@@ -32,9 +33,9 @@ from hallserver.api import live as live_routes
 from hallserver.api.deps import Hall
 from hallserver.api.limits import MAX_BODY_BYTES, BodySizeLimit, error_response
 from hallserver.api.schemas import ErrorEnvelope
-from hallserver.appointments import api as appointment_routes
 from hallserver.console import router as console
 from hallserver.db import alembic_config, make_engine, session_scope
+from hallserver.events import Publisher
 from hallserver.gateway.gateway import Gateway
 from hallserver.housekeeping import Housekeeper
 from hallserver.services import windows as window_service
@@ -106,7 +107,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     devices_file = settings.hall_dir / "devices.yaml"
     devices = load_devices(devices_file, ctx.profile) if devices_file.exists() else None
-    app.state.hall = Hall(ctx, engine, _gateway(settings, ctx, engine, devices), devices)
+    publisher = Publisher()  # every change goes out here: to the bus gateway and the live floor
+    gateway = _gateway(settings, ctx, engine, devices, publisher)
+    app.state.hall = Hall(ctx, engine, publisher, gateway, devices, base_url=settings.base_url)
     api = APIRouter(
         prefix="/api/v1",
         responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 413, 422, 503)},
@@ -134,7 +137,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
-def _gateway(settings: Settings, ctx: HallContext, engine: Engine, devices: DeviceSet | None) -> Gateway | None:
+def _gateway(
+    settings: Settings, ctx: HallContext, engine: Engine, devices: DeviceSet | None, publisher: Publisher
+) -> Gateway | None:
     """The bus gateway when a broker is configured; the server also runs without one."""
     if settings.broker_host is None:
         return None
@@ -152,7 +157,8 @@ def _gateway(settings: Settings, ctx: HallContext, engine: Engine, devices: Devi
         timezone=ctx.profile.hours.timezone,
     )
     endpoint = BrokerEndpoint(settings.broker_host, settings.broker_port, tls=settings.broker_ca_file is not None)
-    return Gateway(ctx, engine, devices, bus, settings.base_url, lambda d: device_config(ctx.profile, d, endpoint))
+    config = lambda d: device_config(ctx.profile, d, endpoint)  # noqa: E731
+    return Gateway(ctx, engine, devices, bus, settings.base_url, config, publisher)
 
 
 _error = error_response

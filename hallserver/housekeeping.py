@@ -7,9 +7,8 @@ import threading
 
 from sqlalchemy import Engine
 
-from hallserver.appointments import service as appointments
 from hallserver.db import session_scope
-from hallserver.services import tickets
+from hallserver.services import appointments, tickets
 from hallserver.services.context import HallContext
 
 log = logging.getLogger("hallq.housekeeping")

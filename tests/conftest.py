@@ -1,4 +1,5 @@
-"""Shared fixtures: the demo hall, a manual clock, and real databases (SQLite file and PostgreSQL)."""
+"""Shared fixtures: the demo hall, a manual clock, real databases (SQLite file and PostgreSQL), the server's
+settings for a test, and the app in-process behind a TestClient."""
 
 from __future__ import annotations
 
@@ -8,26 +9,33 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from hallcore.calendar import HOLIDAYS_FILE
 from hallcore.clock import ManualClock
+from hallserver.app import create_app
 from hallserver.db import make_engine, session_scope, upgrade
 from hallserver.services import windows
 from hallserver.services.context import HallContext, load_context
 from hallserver.services.keyring import Keyring
+from hallserver.settings import Settings
 from tests.pgserver import TempPostgres
+
+if TYPE_CHECKING:
+    from tests.bus.fixtures import HallBroker
 
 pytest_plugins = ["tests.bus.fixtures", "tests.gateway.fixtures"]  # real broker and server, for every folder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO_HALL = Path(__file__).resolve().parents[1] / "firmware_config" / "halls" / "demo"
 TEST_KEY = b"hallq-test-identity-key-32-bytes!"
+TEST_IDENTITY_KEY = "k" * 32  # the server's, through its settings
 TEST_KEYRING = Keyring((("k1", b"hallq-test-data-key-32-bytes-abc"),))
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -131,3 +139,44 @@ def login(client: Any, username: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/login", json={"username": username, "password": TEST_PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def fresh_sqlite(sqlite_template: Path, tmp_path: Path) -> str:
+    """A copy of the migrated SQLite template at tmp_path/hall.db; its URL."""
+    db = tmp_path / "hall.db"
+    shutil.copy(sqlite_template, db)
+    return f"sqlite:///{db}"
+
+
+def hall_settings(database_url: str, tmp_path: Path, broker: HallBroker | None = None, **changes: Any) -> Settings:
+    """The server's settings of the demo hall for one test: the given database, a fixed identity key and the
+    secrets under tmp_path — or, given a test broker, its secrets, its address and a public URL. `changes`
+    set any other field."""
+    fields: dict[str, Any] = {
+        "database_url": database_url,
+        "identity_key": TEST_IDENTITY_KEY,
+        "secret_dir": tmp_path / "secret",
+    }
+    if broker is not None:
+        fields |= {
+            "secret_dir": broker.secret_dir,
+            "broker_host": broker.host,
+            "broker_port": broker.port,
+            "public_url": "http://hall.test:8000",
+        }
+    return Settings(**(fields | changes))
+
+
+@pytest.fixture
+def hall_client(sqlite_template: Path, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
+    """The demo hall's app (lifespan run, no bus) on a fresh SQLite copy, with no login; tests add the headers
+    they need."""
+    with TestClient(create_app(hall_settings(fresh_sqlite(sqlite_template, tmp_path), tmp_path), clock)) as client:
+        yield client
+
+
+@pytest.fixture
+def backend_client(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
+    """As hall_client, on each database backend in turn."""
+    with TestClient(create_app(hall_settings(database_url, tmp_path), clock)) as client:
+        yield client

@@ -20,7 +20,7 @@ def assist_requests(
     """Where and when a citizen asked for help; empty without the bus."""
     if hall.gateway is None:
         return []
-    return [c.public() for c in hall.gateway.handlers.assist.recent(open_only)]
+    return [c.public() for c in hall.gateway.assist.recent(open_only)]
 
 
 @router.post("/{call_id}/ack", summary="认领一个呼叫请求")
@@ -28,7 +28,7 @@ def acknowledge(call_id: Int64, hall: HallDep, principal: Auth) -> dict[str, Any
     """Mark the request as taken by the logged-in staff member."""
     if hall.gateway is None:
         raise HallError("unavailable", "消息总线未启用")
-    call = hall.gateway.handlers.assist.acknowledge(call_id, principal.username)
+    call = hall.gateway.assist.acknowledge(call_id, principal.username)
     if call is None:
         raise NotFound(f"没有编号为 {call_id} 的呼叫请求")
     return call.public()

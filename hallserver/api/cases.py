@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from sqlmodel import col, select
 
+from hallcore.commands import Identity
 from hallcore.errors import NotFound
 from hallserver.api.deps import Auth, HallDep
-from hallserver.api.schemas import Body, Identity, RowId
+from hallserver.api.schemas import Body, RowId
 from hallserver.models import CaseStatus, Person, Visit
 from hallserver.services import people, visits
 

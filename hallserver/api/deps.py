@@ -12,33 +12,33 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from firmware_config.devices import DeviceSet
+from hallserver.bus_view import BusView
 from hallserver.db import session_scope
+from hallserver.events import Effects, Publisher
 from hallserver.services import auth
 from hallserver.services.auth import Principal, Unauthorized
 from hallserver.services.context import HallContext
 
-if TYPE_CHECKING:  # the gateway imports the API's schemas: only types are needed here
-    from hallserver.gateway.effects import Effects
-    from hallserver.gateway.gateway import Gateway
+if TYPE_CHECKING:
     from hallserver.live.feed import FloorFeed
 
 
 @dataclass
 class Hall:
-    """What the app keeps for its lifetime: the hall context, the database and the bus gateway."""
+    """What the app keeps for its lifetime: the hall context, the database, the publisher of changes and the
+    bus (as BusView: None without a broker)."""
 
     ctx: HallContext
     engine: Engine
-    gateway: Gateway | None = None
+    publisher: Publisher
+    gateway: BusView | None = None
     devices: DeviceSet | None = None
+    base_url: str | None = None  # how devices and phones reach this server (QR codes, catalog)
     live: FloorFeed | None = None  # the managers' live floor, made when the first one opens it
 
     def notify(self, effects: Effects) -> None:
-        """Tell the bus (nothing without a broker) and the live floor what an action changed."""
-        if self.gateway is not None:
-            self.gateway.notify(effects)
-        if self.live is not None:
-            self.live.notify(effects)
+        """Publish what an action changed: the bus gateway and the live floor listen."""
+        self.publisher.changed(effects)
 
     def tx(self) -> AbstractContextManager[Session]:
         """One transaction; routes build their response inside it, so the commit happens before

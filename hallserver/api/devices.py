@@ -12,7 +12,7 @@ from firmware_config.devices import BUS_KIND, bound_window
 from hallcore.errors import HallError
 from hallserver.api.deps import Auth, Hall, HallDep
 from hallserver.api.schemas import Body
-from hallserver.gateway.gateway import Gateway
+from hallserver.bus_view import BusView
 
 router = APIRouter(prefix="/devices", tags=["设备 devices"])
 notices = APIRouter(prefix="/notices", tags=["设备 devices"])
@@ -24,7 +24,7 @@ class NoticeIn(Body):
     message: str = Field(min_length=2, max_length=120)
 
 
-def _gateway(hall: Hall) -> Gateway:
+def _gateway(hall: Hall) -> BusView:
     if hall.gateway is None:
         raise HallError("unavailable", "消息总线未启用，无法向显示屏发布通知")
     return hall.gateway

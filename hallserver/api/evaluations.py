@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from sqlmodel import col, select
 
+from hallcore.commands import Identity
 from hallserver.api.deps import Auth, HallDep
-from hallserver.api.schemas import Body, Identity, Int64, RowId
+from hallserver.api.schemas import Body, Int64, RowId
 from hallserver.models import Evaluation, Rectification
 from hallserver.services import auth, evaluations
 from hallserver.services.context import HallContext

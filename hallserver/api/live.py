@@ -55,8 +55,7 @@ def feed_of(hall: Hall) -> FloorFeed:
     with _create:
         if hall.live is None:
             feed = FloorFeed(hall.ctx, hall.engine, hall.gateway, hall.devices)
-            if hall.gateway is not None:
-                hall.gateway.on_change = feed.on_change
+            hall.publisher.subscribe(feed.on_change)
             hall.live = feed
         return hall.live
 

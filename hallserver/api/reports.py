@@ -13,7 +13,8 @@ from fastapi.responses import Response
 
 from hallcore.errors import HallError
 from hallserver.api.deps import Auth, HallDep
-from hallserver.services import assessment, charts, excel, reports
+from hallserver.presentation import assessment, charts, excel
+from hallserver.services import reports
 from hallserver.services.auth import Principal
 
 router = APIRouter(prefix="/reports", tags=["统计 reports"])

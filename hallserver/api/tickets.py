@@ -10,11 +10,12 @@ from sqlmodel import select
 
 from hallcore.errors import NotFound
 from hallserver.api.deps import Auth, HallDep
-from hallserver.api.schemas import IssueIn, IssueOut, ReasonIn, RowId, TicketOut
-from hallserver.gateway.effects import Effects
+from hallserver.api.schemas import IssueTicketIn, RowId, WithReasonIn
+from hallserver.events import Effects
 from hallserver.models import Ticket, TicketState
 from hallserver.services import estimates, tickets
 from hallserver.services.lifecycle import STATE_LABELS
+from hallserver.views.tickets import TicketIssued, TicketOut
 
 router = APIRouter(prefix="/tickets", tags=["取号 tickets"])
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]+$"  # secrets.token_urlsafe
@@ -37,28 +38,10 @@ class PublicTicketOut(BaseModel):
 
 
 @router.post("", status_code=201, summary="取号（实名或咨询类免实名）")
-def issue(body: IssueIn, hall: HallDep, principal: Auth) -> IssueOut:
-    """Issue a ticket for an item or a group."""
-    ident = body.identity
-    req = tickets.IssueRequest(
-        item_code=body.item_code,
-        group=body.group,
-        id_number=ident.id_number if ident else None,
-        name=ident.name if ident else None,
-        method=ident.method if ident else "none",
-        priority=body.priority,
-        priority_reason=body.priority_reason,
-        appointment_at=body.appointment_at,
-        channel=body.channel,
-    )
+def issue(body: IssueTicketIn, hall: HallDep, principal: Auth) -> TicketIssued:
+    """Issue a ticket for an item or a group: the same command and reply as the bus's ticket.issue."""
     with hall.tx() as s:
-        issued = tickets.issue_ticket(s, hall.ctx, req)
-        out = IssueOut(
-            ticket=TicketOut.of(issued.ticket, hall.ctx),
-            group_name=issued.group.name,
-            waiting_ahead=issued.waiting_ahead,
-            estimated_wait_min=issued.estimated_wait_min,
-        )
+        out = TicketIssued.of(tickets.issue_ticket(s, hall.ctx, body), hall.ctx, hall.base_url)
     hall.notify(Effects(queue=True))
     return out
 
@@ -112,7 +95,7 @@ def get(ticket_id: RowId, hall: HallDep, principal: Auth) -> TicketOut:
 
 
 @router.post("/{ticket_id}/cancel", summary="取消号码")
-def cancel(ticket_id: RowId, hall: HallDep, principal: Auth, body: ReasonIn | None = None) -> TicketOut:
+def cancel(ticket_id: RowId, hall: HallDep, principal: Auth, body: WithReasonIn | None = None) -> TicketOut:
     """The citizen gives the ticket up."""
     with hall.tx() as s:
         ticket = tickets.cancel_ticket(s, hall.ctx, ticket_id, body.reason if body else None)

@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from hallcore.errors import HallError, NotFound
+from hallserver import printing, window_actions
 from hallserver.api.deps import Auth, Hall, HallDep
 from hallserver.api.schemas import (
-    ActionOut,
     Body,
-    CallOut,
-    FinishIn,
+    FinishVisitIn,
     GroupsIn,
-    ReasonIn,
     ResumeTicketIn,
     RowId,
     StaffIn,
     StatusIn,
-    TicketOut,
-    TransferIn,
+    TransferTicketIn,
+    WithReasonIn,
 )
-from hallserver.gateway import window_print
-from hallserver.gateway.effects import Effects
-from hallserver.gateway.window_print import PrintOutcome
+from hallserver.events import Effects
 from hallserver.models import Ticket, Visit, WindowStatus
-from hallserver.services import desk, paperwork, visits, windows
-from hallserver.services.context import HallContext
+from hallserver.presentation import paperwork
+from hallserver.printing import PrintOutcome
+from hallserver.services import desk, windows
 from hallserver.services.windows import WindowView
+from hallserver.views.tickets import TicketOut
+from hallserver.window_actions import WindowDone
 
 router = APIRouter(prefix="/windows", tags=["窗口 windows"])
-
-
-class FinishOut(ActionOut):
-    """A window action's result; finishing also says what went to the window's printer."""
-
-    printed: PrintOutcome | None = None
 
 
 class MyWindow(BaseModel):
@@ -67,34 +58,12 @@ def _window(hall: Hall, s: Session, window_id: str) -> WindowView:
     return windows.view(s, hall.ctx, window_id)
 
 
-def _act(
-    hall: Hall,
-    window_id: str,
-    action: Callable[[Session, HallContext], Ticket],
-    recall: bool = False,
-    also: str | None = None,
-    prompt: bool = False,
-) -> FinishOut:
-    """Run a window action in one transaction, then tell the bus what changed (a recall is announced;
-    `also` is another window that changed, e.g. a transfer's target). A finished visit (`prompt`) also
-    prints its paperwork on the window's printer when the outcome needs paper."""
+def _run(hall: Hall, window_id: str, action: str, command: BaseModel | None = None) -> WindowDone:
+    """Run a window action (the same as a window caller's on the bus), then publish what changed."""
     with hall.tx() as s:
-        ticket = action(s, hall.ctx)
-        s.flush()
-        out = FinishOut(window=_window(hall, s, window_id), ticket=TicketOut.of(ticket, hall.ctx))
-        visit = visits.last_visit(s, ticket.id) if prompt and ticket.id is not None else None
-        paper = paperwork.for_visit(s, hall.ctx, visit, _base_url(hall)) if visit is not None else None
-    effects = Effects().window(window_id)
-    if paper is not None:
-        out.printed = window_print.order(hall.gateway, window_id, paper, effects)
-    if visit is not None and visit.id is not None:
-        effects.prompts.append(visit.id)  # the window's evaluator asks for a rating
-    if also:
-        effects.window(also)
-    if recall:
-        effects.calls.append((out.ticket.id, window_id))
+        done, effects = window_actions.run(s, hall.ctx, action, window_id, command, hall.gateway, _base_url(hall))
     hall.notify(effects)
-    return out
+    return done
 
 
 def _base_url(hall: Hall) -> str | None:
@@ -122,7 +91,7 @@ def my_windows(principal: Auth, hall: HallDep) -> list[MyWindow]:
             if not principal.may_act_on(w.id):
                 continue
             role = "A" if w.staff.a == principal.username else "B" if w.staff.b == principal.username else None
-            printer = window_print.window_printer(hall.devices, w.id)
+            printer = printing.window_printer(hall.devices, w.id)
             mine.append(MyWindow(window=_window(hall, s, w.id), my_role=role, printer=printer))
     return mine
 
@@ -161,98 +130,79 @@ def reprint(window_id: str, principal: Auth, hall: HallDep, body: ReprintIn | No
         if paper is None:
             raise HallError("invalid", f"“{visit.outcome}”的办件没有需要打印的文书")
     effects = Effects()
-    printed = window_print.order(hall.gateway, window_id, paper, effects)
+    printed = printing.order(hall.gateway, window_id, paper, effects)
     hall.notify(effects)
     return printed
 
 
 @router.post("/{window_id}/call-next", summary="叫号：按分配策略呼叫下一位")
-def call_next(window_id: str, principal: Auth, hall: HallDep) -> CallOut:
+def call_next(window_id: str, principal: Auth, hall: HallDep) -> WindowDone:
     """Call the next ticket; `ticket` is null when nobody is waiting for this window."""
     principal.require_window(window_id)
-    with hall.tx() as s:
-        ticket = windows.call_next(s, hall.ctx, window_id)
-        window = _window(hall, s, window_id)
-        message = f"请{ticket.number}号到{window.name}办理" if ticket else "当前没有等候的群众"
-        out = CallOut(window=window, ticket=TicketOut.of(ticket, hall.ctx) if ticket else None, message=message)
-    effects = Effects().window(window_id)
-    if out.ticket is not None:
-        effects.calls.append((out.ticket.id, window_id))
-    hall.notify(effects)
-    return out
+    return _run(hall, window_id, "call_next")
 
 
 @router.post("/{window_id}/recall", summary="重呼当前号码")
-def recall(window_id: str, principal: Auth, hall: HallDep) -> ActionOut:
+def recall(window_id: str, principal: Auth, hall: HallDep) -> WindowDone:
     """Call the current ticket again."""
     principal.require_window(window_id)
-    return _act(hall, window_id, lambda s, c: windows.recall(s, c, window_id), recall=True)
+    return _run(hall, window_id, "recall")
 
 
 @router.post("/{window_id}/no-show", summary="过号")
-def no_show(window_id: str, principal: Auth, hall: HallDep) -> ActionOut:
+def no_show(window_id: str, principal: Auth, hall: HallDep) -> WindowDone:
     """The called citizen did not come."""
     principal.require_window(window_id)
-    return _act(hall, window_id, lambda s, c: windows.no_show(s, c, window_id))
+    return _run(hall, window_id, "no_show")
 
 
 @router.post("/{window_id}/start", summary="开始办理")
-def start(window_id: str, principal: Auth, hall: HallDep) -> ActionOut:
+def start(window_id: str, principal: Auth, hall: HallDep) -> WindowDone:
     """Service starts."""
     principal.require_window(window_id)
-    return _act(hall, window_id, lambda s, c: windows.start(s, c, window_id))
+    return _run(hall, window_id, "start")
 
 
 @router.post("/{window_id}/finish", summary="办结（当场办结/受理/补正/容缺受理/不予受理/咨询）")
-def finish(window_id: str, principal: Auth, body: FinishIn, hall: HallDep) -> FinishOut:
+def finish(window_id: str, principal: Auth, body: FinishVisitIn, hall: HallDep) -> WindowDone:
     """End the visit with its outcome; the receipt or one-time notice goes to the window's printer."""
     principal.require_window(window_id)
-    return _act(
-        hall,
-        window_id,
-        lambda s, c: windows.finish(s, c, window_id, body.outcome, body.note, body.details()),
-        prompt=True,
-    )
+    return _run(hall, window_id, "finish", body)
 
 
 @router.post("/{window_id}/transfer", summary="转办到其他队列或窗口（保留排队位置）")
-def transfer(window_id: str, principal: Auth, body: TransferIn, hall: HallDep) -> ActionOut:
+def transfer(window_id: str, principal: Auth, body: TransferTicketIn, hall: HallDep) -> WindowDone:
     """Send the current ticket elsewhere."""
     principal.require_window(window_id)
-    return _act(
-        hall,
-        window_id,
-        lambda s, c: windows.transfer(s, c, window_id, body.to_group, body.to_window),
-        also=body.to_window,
-    )
+    return _run(hall, window_id, "transfer", body)
 
 
 @router.post("/{window_id}/suspend", summary="挂起当前业务")
-def suspend(window_id: str, principal: Auth, hall: HallDep, body: ReasonIn | None = None) -> ActionOut:
+def suspend(window_id: str, principal: Auth, hall: HallDep, body: WithReasonIn | None = None) -> WindowDone:
     """Put the current visit on hold."""
     principal.require_window(window_id)
-    return _act(hall, window_id, lambda s, c: windows.suspend(s, c, window_id, body.reason if body else None))
+    return _run(hall, window_id, "suspend", body)
 
 
 @router.post("/{window_id}/resume-ticket", summary="恢复办理挂起的号码")
-def resume_ticket(window_id: str, principal: Auth, body: ResumeTicketIn, hall: HallDep) -> ActionOut:
+def resume_ticket(window_id: str, principal: Auth, body: ResumeTicketIn, hall: HallDep) -> WindowDone:
     """Take a suspended visit up again."""
     principal.require_window(window_id)
-    return _act(hall, window_id, lambda s, c: windows.resume(s, c, window_id, body.ticket_id))
+    return _run(hall, window_id, "resume_ticket", body)
 
 
 @router.post("/{window_id}/pause", summary="暂停服务")
-def pause(window_id: str, principal: Auth, hall: HallDep, body: ReasonIn | None = None) -> WindowView:
+def pause(window_id: str, principal: Auth, hall: HallDep, body: WithReasonIn | None = None) -> WindowDone:
     """Stop taking calls for a while."""
     principal.require_window(window_id)
-    return _status(hall, window_id, WindowStatus.paused, body.reason if body else None)
+    return _run(hall, window_id, "pause", body)
 
 
 @router.post("/{window_id}/resume", summary="恢复服务")
-def resume(window_id: str, principal: Auth, hall: HallDep) -> WindowView:
+def resume(window_id: str, principal: Auth, hall: HallDep) -> WindowDone:
     """Take calls again."""
     principal.require_window(window_id)
-    return _status(hall, window_id, WindowStatus.open, None)
+    return _run(hall, window_id, "resume")
 
 
 @router.put("/{window_id}/status", summary="管理员：开启/暂停/关闭窗口")

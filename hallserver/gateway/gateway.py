@@ -10,44 +10,33 @@ import queue
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
-from broker.client import BusClient, BusSettings, decode
+from broker.client import BusClient, BusSettings
 from broker.messages import (
-    CONTRACT_VERSION,
-    MAX_PAYLOAD_BYTES,
-    DeviceAvailability,
     DeviceConfig,
-    DeviceEvent,
     DeviceNotice,
-    DeviceStatus,
-    ErrorBody,
     EvaluatorPrompt,
-    Message,
     PrintJob,
     RecentCalls,
-    Reply,
     ServerAvailability,
-    request_model,
-    speaks_current_contract,
 )
 from broker.topics import Topics
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceSet, bound_window
-from hallcore.errors import HallError
 from hallserver import __version__
+from hallserver.bus_view import DeviceSeen
 from hallserver.db import session_scope
-from hallserver.gateway import state
-from hallserver.gateway.effects import Effects
+from hallserver.events import Effects, Publisher
+from hallserver.gateway.devices import DeviceTracking
 from hallserver.gateway.handlers import Handlers
+from hallserver.gateway.requests import Requests
 from hallserver.models import RequestLog, Visit
 from hallserver.services.context import HallContext
+from hallserver.views import bus_state as state
 
 log = logging.getLogger("hallq.gateway")
 PRINT_JOB_TTL = timedelta(minutes=5)  # a ticket nobody is standing at the printer for is not printed
@@ -58,17 +47,7 @@ _REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9\-_]{8,64})"')
 KNOWN_ACTIONS = frozenset(a for actions in ALLOWED_ACTIONS.values() for a in actions)
 
 
-@dataclass
-class DeviceSeen:
-    """What the server knows of a device from the bus."""
-
-    online: bool = False
-    since: datetime | None = None
-    version: str | None = None
-    status: dict[str, Any] = field(default_factory=dict)
-
-
-class Gateway:
+class Gateway(Requests, DeviceTracking):
     """Bus ↔ services adapter for one hall server."""
 
     def __init__(
@@ -79,6 +58,7 @@ class Gateway:
         bus: BusSettings,
         base_url: str,
         device_config: Callable[[Any], dict[str, Any]],
+        publisher: Publisher | None = None,
     ) -> None:
         self.ctx = ctx
         self.engine = engine
@@ -93,8 +73,10 @@ class Gateway:
         self._device_config = device_config
         self.seen: dict[str, DeviceSeen] = {d.id: DeviceSeen() for d in devices.devices}
         self.notice: str | None = None  # the broadcast every display shows now
-        # The live floor feed: told ("effects" | "device" | "notice", detail); it must not block.
-        self.on_change: Callable[[str, Any], None] | None = None
+        # Every change, from a REST route or from a bus request, goes out through one publisher; the gateway
+        # is one of its listeners (the live floor is another).
+        self.publisher = publisher or Publisher()
+        self.publisher.subscribe(self._on_change)
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="hallq-gateway", daemon=True)
         self.client = BusClient(
@@ -129,10 +111,14 @@ class Gateway:
         self._work.put(done.set)
         done.wait(timeout)
 
-    def notify(self, effects: Effects) -> None:
-        """Publish what a REST action changed (thread-safe)."""
-        if not effects.empty:
-            self._work.put(lambda: self._apply(effects))
+    def _on_change(self, kind: str, detail: Any) -> None:
+        """The publisher's news: put what an action changed on the bus (on the worker thread, in order)."""
+        if kind != "effects" or detail.empty:
+            return
+        if threading.current_thread() is self._worker:
+            self._apply(detail)  # a bus request's own effects: right after its reply
+        else:
+            self._work.put(lambda: self._apply(detail))
 
     def _run(self) -> None:
         while (job := self._work.get()) is not None:
@@ -207,17 +193,8 @@ class Gateway:
         for device_id in screens:
             self.client.publish(self.topics.device(device_id, "notice"), notice, retain=True)
         self.notice = message
-        self._tell("notice", message)
+        self.publisher.publish("notice", message)
         return len(screens)
-
-    def _tell(self, what: str, detail: Any) -> None:
-        """Pass a change to the live floor feed, if one listens."""
-        listener = self.on_change
-        if listener is not None:
-            try:
-                listener(what, detail)
-            except Exception:  # the floor view must never break the bus
-                log.exception("live feed listener failed")
 
     def _queue_later(self) -> None:
         """Coalesce queue-state publications: one within QUEUE_COALESCE_S of the first change, however many
@@ -261,174 +238,3 @@ class Gateway:
         cutoff = self.ctx.now() - timedelta(days=REQUEST_LOG_DAYS)
         with session_scope(self.engine) as s:
             s.execute(delete(RequestLog).where(col(RequestLog.received_at) < cutoff))
-
-    # --- requests ---
-
-    def _on_request(self, topic: str, payload: bytes) -> None:
-        self._work.put(lambda: self._handle_request(topic, payload))
-
-    def _handle_request(self, topic: str, payload: bytes) -> None:
-        parsed = self.topics.parse_request(topic)
-        if parsed is None or parsed[0] not in self.seen:
-            log.warning("dropped a request from no known device on %s", topic[:200])
-            return
-        device_id, action = parsed  # the topic proves the sender (contract v2), never the payload
-        raw = decode(payload) if len(payload) <= MAX_PAYLOAD_BYTES else None
-        request_id = raw.get("request_id") if raw else _salvage_request_id(payload)
-        if raw is None or not isinstance(request_id, str) or not 8 <= len(request_id) <= 64:
-            log.warning("invalid request %s from %s: no JSON object with a request_id", action[:64], device_id)
-            message = "请求不是有效的 JSON 对象或超过 64 KiB" if raw is None else "请求缺少有效的 request_id"
-            self._reply(device_id, _refusal(self.ctx.now(), str(request_id or "")[:64], "invalid", message))
-            return
-        stored = self._stored_reply(device_id, request_id)
-        if stored is not None:
-            self._reply(device_id, stored)  # a retry: the first answer, again
-            return
-        reply, effects = self._answer(action, device_id, request_id, raw)
-        self._reply(device_id, reply)
-        self._apply(effects)
-        self._tell("effects", effects)  # even empty: a rating or a help request changes the alerts
-
-    def _answer(self, action: str, device_id: str, request_id: str, raw: dict[str, Any]) -> tuple[Reply, Effects]:
-        device = self.devices.get(device_id)
-        now = self.ctx.now()
-        model = request_model(action) if action in KNOWN_ACTIONS else None
-        try:
-            if model is None:
-                raise HallError("invalid", f"未知的请求 {action[:64]}")
-            try:
-                request = model.model_validate(raw)
-            except ValidationError as exc:
-                fields = sorted({".".join(str(p) for p in e["loc"])[:64] for e in exc.errors()})[:20]
-                raise HallError("invalid", f"请求参数不正确：{', '.join(fields)}", fields=fields) from None
-            if request.device_id is not None and request.device_id != device_id:
-                raise HallError("forbidden", f"请求来自设备 {device_id}，不能以其他设备的名义发出")
-            self.handlers.authorize(device, action, request)
-            with session_scope(self.engine) as s:
-                data, effects = self.handlers.handle(s, device, action, request)
-                reply = Reply(ts=now, request_id=request_id, status="ok", data=data)
-                s.add(_log_row(request_id, device_id, action, now, reply))
-            return reply, effects
-        except HallError as exc:
-            if exc.code in ("invalid", "forbidden"):
-                log.warning("refused %s from %s: %s %s", action[:64], device_id, exc.code, exc.message[:200])
-            reply = _refusal(now, request_id, exc.code, exc.message, exc.data)
-            self._store_refusal(request_id, device_id, action[:40], now, reply)
-            return reply, Effects()
-        except (SQLAlchemyError, OSError):
-            log.exception("request %s failed on the database", action)
-            return _refusal(now, request_id, "unavailable", "系统繁忙，请稍后重试"), Effects()
-
-    def _stored_reply(self, device_id: str, request_id: str) -> Reply | None:
-        with session_scope(self.engine) as s:
-            row = s.get(RequestLog, (device_id, request_id))
-            return Reply.model_validate_json(row.reply) if row else None
-
-    def _store_refusal(self, request_id: str, device_id: str, action: str, now: datetime, reply: Reply) -> None:
-        try:
-            with session_scope(self.engine) as s:
-                s.add(_log_row(request_id, device_id, action, now, reply))
-        except IntegrityError:
-            pass  # already answered
-
-    def _reply(self, device_id: str, reply: Reply) -> None:
-        self.client.publish(self.topics.device(device_id, "reply"), reply)
-
-    # --- device tracking ---
-
-    def _on_availability(self, topic: str, payload: bytes) -> None:
-        parsed = self.topics.parse_device(topic)
-        if parsed is None or parsed[0] not in self.seen:
-            return
-        device_id, seen = parsed[0], self.seen[parsed[0]]
-        try:
-            msg = DeviceAvailability.model_validate_json(payload)
-        except ValueError:
-            # An offline availability (a last will, a clean shutdown) is honoured whatever else it lacks.
-            raw = decode(payload) if len(payload) <= MAX_PAYLOAD_BYTES else None
-            if not raw or raw.get("state") != "offline":
-                log.warning("malformed availability from %s dropped", device_id)
-                return
-            seen.online, seen.since = False, self.ctx.now()
-            log.warning("incomplete offline availability from %s honoured", device_id)
-            self._tell("device", device_id)
-            return
-        seen.online, seen.since, seen.version = msg.state == "online", msg.ts, msg.version
-        if seen.online and not speaks_current_contract(msg.version):
-            log.warning("device %s speaks contract %s, not v%s", device_id, msg.version[:20], CONTRACT_VERSION)
-        self._tell("device", device_id)
-
-    def _on_status(self, topic: str, payload: bytes) -> None:
-        parsed = self.topics.parse_device(topic)
-        if parsed is None or parsed[0] not in self.seen:
-            return
-        try:
-            msg = DeviceStatus.model_validate_json(payload)
-        except ValueError:
-            log.warning("malformed status from %s dropped", parsed[0])
-            return
-        self.seen[parsed[0]].status = msg.model_dump(mode="json", exclude_none=True)
-        self._tell("device", parsed[0])
-
-    def printer_problem(self, printer: str) -> str | None:
-        """Why a printer cannot print right now (None: send the job) — for the window's paperwork too."""
-        return self._printer_problem(printer)
-
-    def _printer_problem(self, printer: str) -> str | None:
-        """Why a printer cannot print right now, from what it last told us (None: send the job)."""
-        seen = self.seen.get(printer)
-        if seen is None or seen.since is None:
-            return None  # never heard from: send, the agent will report
-        if not seen.online:
-            return "打印机离线，请凭屏幕上的号码等候叫号"
-        if seen.status.get("paper") == "out":
-            return "打印机缺纸，请凭屏幕上的号码等候叫号"
-        if seen.status.get("cover") == "open" or seen.status.get("offline"):
-            return "打印机暂时无法打印，请凭屏幕上的号码等候叫号"
-        return None
-
-    def _on_event(self, topic: str, payload: bytes) -> None:
-        parsed = self.topics.parse_device(topic)
-        if parsed is None or parsed[0] not in self.seen:
-            return
-        try:
-            event = DeviceEvent.model_validate_json(payload)
-        except ValueError:
-            log.warning("malformed event from %s dropped", parsed[0])
-            return
-        if event.type != "job_result" or event.job_id is None:
-            return
-        origin = self._jobs.pop(event.job_id, None)
-        if origin is not None and event.status == "failed":
-            reason = event.error or "打印机故障"
-            notice = DeviceNotice(
-                ts=self.ctx.now(),
-                type="print_failed",
-                job_id=event.job_id,
-                ticket=origin[1],
-                message=f"凭条未能打印（{reason}），请凭屏幕上的号码等候叫号",
-            )
-            self.client.publish(self.topics.device(origin[0], "notice"), notice)
-
-
-def _salvage_request_id(payload: bytes) -> str | None:
-    """The request_id of a payload that is not valid JSON (too deep, too large, truncated), so that the
-    device still gets its answer instead of waiting for a timeout."""
-    match = _REQUEST_ID.search(payload[:4096])
-    return match.group(1).decode("ascii") if match else None
-
-
-def _refusal(ts: datetime, request_id: str, code: str, message: str, data: dict[str, Any] | None = None) -> Reply:
-    return Reply(
-        ts=ts, request_id=request_id, status="error", error=ErrorBody(code=code, message=message, data=data or {})
-    )
-
-
-def _log_row(request_id: str, device_id: str, action: str, now: datetime, reply: Message) -> RequestLog:
-    return RequestLog(
-        request_id=request_id,
-        device_id=device_id,
-        action=action,
-        received_at=now,
-        reply=reply.to_json().decode("utf-8"),
-    )

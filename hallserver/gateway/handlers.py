@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -24,17 +24,14 @@ from broker.messages import (
 )
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceProfile, DeviceSet, bound_window
 from hallcore.errors import HallError
-from hallserver.api.schemas import TicketOut
-from hallserver.appointments import service as appointments
-from hallserver.appointments.api import CheckinOut
-from hallserver.gateway import window_print
-from hallserver.gateway.effects import Effects, PrintOrder
-from hallserver.gateway.state import window_state
-from hallserver.models import Outcome, Priority, Ticket, Visit, WindowStatus
-from hallserver.services import evaluations, paperwork, people, tickets, visits, windows
+from hallserver import window_actions
+from hallserver.events import Effects, PrintOrder
+from hallserver.models import Ticket, Visit
+from hallserver.services import appointments, evaluations, people, tickets, visits
 from hallserver.services.assist import AssistDesk
 from hallserver.services.context import HallContext
-from hallserver.services.visits import FinishDetails
+from hallserver.views.appointments import CheckinOut
+from hallserver.views.tickets import TicketIssued, lookup_url
 
 Result = tuple[dict[str, Any], Effects]
 
@@ -64,20 +61,7 @@ class Handlers:
         return handler(session, device, request)
 
     def _table(self) -> dict[str, Callable[[Session, DeviceProfile, Any], Result]]:
-        names = (
-            "recall",
-            "no_show",
-            "start",
-            "finish",
-            "transfer",
-            "suspend",
-            "resume_ticket",
-            "pause",
-            "resume",
-        )
-        window_actions: dict[str, Callable[[Session, DeviceProfile, Any], Result]] = {
-            f"window.{name}": partial(self._window_action, name) for name in names
-        }
+        window = {f"window.{name}": partial(self._window, name) for name in window_actions.ACTIONS}
         return {
             "ticket.issue": self._issue,
             "appointment.checkin": self._checkin,
@@ -86,45 +70,18 @@ class Handlers:
             "guide.print": self._guide_print,
             "visit.recent": self._visit_recent,
             "assist.request": self._assist,
-            "window.call_next": self._call_next,
-            **window_actions,
+            **window,
         }
 
     # --- tickets ---
 
     def _issue(self, session: Session, device: DeviceProfile, req: TicketIssue) -> Result:
-        ident = req.identity
-        issued = tickets.issue_ticket(
-            session,
-            self.ctx,
-            tickets.IssueRequest(
-                item_code=req.item_code,
-                group=req.group,
-                id_number=ident.id_number if ident else None,
-                name=ident.name if ident else None,
-                method=ident.method if ident else "none",
-                priority=Priority(req.priority),
-                priority_reason=req.priority_reason,
-                appointment_at=req.appointment_at,
-                channel="kiosk" if device.type == "kiosk" else "desk",
-            ),
-        )
-        t = issued.ticket
+        command = req.model_copy(update={"channel": "kiosk" if device.type == "kiosk" else "desk"})
+        issued = tickets.issue_ticket(session, self.ctx, command)
         effects = Effects(queue=True)
-        job_id, print_error = self._print_ticket(device, issued, effects)
-        data = {
-            "ticket": t.number,
-            "ticket_id": t.id,
-            "group": issued.group.code,
-            "group_name": issued.group.name,
-            "waiting_ahead": issued.waiting_ahead,
-            "estimated_wait_min": issued.estimated_wait_min,
-            "issued_at": t.issued_at.astimezone(self.ctx.calendar.zone).isoformat(),
-            "print_job_id": job_id,
-            "print_error": print_error,
-            "lookup_url": self._lookup_url(t),
-        }
-        return data, effects
+        reply = TicketIssued.of(issued, self.ctx, self.base_url)
+        reply.print_job_id, reply.print_error = self._print_ticket(device, issued, effects)
+        return reply.model_dump(mode="json"), effects
 
     def _print_ticket(
         self, device: DeviceProfile, issued: tickets.IssuedTicket, effects: Effects
@@ -151,10 +108,6 @@ class Handlers:
             None,
         )
 
-    def _lookup_url(self, t: Ticket) -> str:
-        """The citizen's link to a ticket (the slip's QR): an unguessable token, never the ticket id."""
-        return f"{self.base_url}/api/v1/tickets/by-token/{t.public_token}"
-
     def _ticket_document(self, t: Ticket, issued: tickets.IssuedTicket) -> dict[str, Any]:
         ctx = self.ctx
         return {
@@ -167,7 +120,7 @@ class Handlers:
             "estimated_wait_min": issued.estimated_wait_min,
             "issued_at": t.issued_at.astimezone(ctx.calendar.zone).isoformat(),
             "masked_name": t.masked_name,
-            "qr": self._lookup_url(t),
+            "qr": lookup_url(self.base_url, t),
             "notice": f"请留意叫号；过号可在{ctx.profile.tickets.no_show_rejoin_minutes}分钟内重新排队",
         }
 
@@ -183,7 +136,7 @@ class Handlers:
         )
         effects = Effects(queue=True)
         data = CheckinOut.of(done, self.ctx).model_dump(mode="json")
-        data["lookup_url"] = self._lookup_url(done.issued.ticket)
+        data["lookup_url"] = lookup_url(self.base_url, done.issued.ticket)
         data["print_job_id"], data["print_error"] = self._print_ticket(device, done.issued, effects)
         return data, effects
 
@@ -306,69 +259,13 @@ class Handlers:
 
     # --- windows ---
 
-    def _window_data(self, session: Session, window_id: str, ticket: Ticket | None) -> dict[str, Any]:
-        state = window_state(session, self.ctx, window_id, self.ctx.now())
-        return {
-            "window": state.model_dump(mode="json", exclude={"ts"}),
-            "ticket": TicketOut.of(ticket, self.ctx).model_dump(mode="json") if ticket else None,
-        }
-
-    def _call_next(self, session: Session, device: DeviceProfile, req: WindowAction) -> Result:
-        ticket = windows.call_next(session, self.ctx, req.window_id)
-        effects = Effects().window(req.window_id)
-        if ticket is not None:
-            effects.calls.append((ticket.id, req.window_id))  # type: ignore[arg-type]
-        return self._window_data(session, req.window_id, ticket), effects
-
-    def _window_action(self, action: str, session: Session, device: DeviceProfile, req: WindowAction) -> Result:
-        ctx, w = self.ctx, req.window_id
-        effects = Effects().window(w)
-        ticket: Ticket | None = None
-        printed: dict[str, Any] | None = None
-        if action == "recall":
-            ticket = windows.recall(session, ctx, w)
-            effects.calls.append((ticket.id, w))  # type: ignore[arg-type]
-        elif action == "finish":
-            details = FinishDetails(tuple(req.materials), req.deadline, req.reason, req.delivery, req.item_code)
-            ticket = windows.finish(session, ctx, w, _outcome(req.outcome), req.note, details)
-            visit = visits.last_visit(session, ticket.id)  # type: ignore[arg-type]
-            if visit is not None and visit.id is not None:
-                effects.prompts.append(visit.id)
-                paper = paperwork.for_visit(session, ctx, visit, self.base_url)
-                if paper is not None:  # 受理凭证 / 一次性告知书, as when the console finishes the visit
-                    printed = asdict(window_print.order(self, w, paper, effects))
-        elif action == "transfer":
-            ticket = windows.transfer(session, ctx, w, req.to_group, req.to_window)
-            if req.to_window:
-                effects.window(req.to_window)
-        elif action == "suspend":
-            ticket = windows.suspend(session, ctx, w, req.reason)
-        elif action == "resume_ticket":
-            if req.ticket_id is None:
-                raise HallError("invalid", "请指定要恢复办理的号码（ticket_id）")
-            ticket = windows.resume(session, ctx, w, req.ticket_id)
-        elif action == "pause":
-            windows.set_status(session, ctx, w, WindowStatus.paused, req.reason)
-        elif action == "resume":
-            windows.set_status(session, ctx, w, WindowStatus.open)
-        else:  # no_show, start
-            ticket = getattr(windows, action)(session, ctx, w)
-        session.flush()
-        data = self._window_data(session, w, ticket)
-        if action == "finish":
-            data["printed"] = printed
-        return data, effects
+    def _window(self, action: str, session: Session, device: DeviceProfile, req: WindowAction) -> Result:
+        """The same window action as the staff console's (window_actions.run), for a caller on the bus."""
+        done, effects = window_actions.run(session, self.ctx, action, req.window_id, req, self, self.base_url)
+        return done.model_dump(mode="json"), effects
 
 
 def _time_limit(statutory: int, promised: int) -> str:
     if promised == 0:
         return "即办（当场办结）"
     return f"法定{statutory}个工作日，承诺{promised}个工作日" if statutory else f"承诺{promised}个工作日"
-
-
-def _outcome(value: str | None) -> Outcome:
-    try:
-        return Outcome(value or "")
-    except ValueError:
-        choices = "、".join(o.value for o in Outcome if o is not Outcome.transferred)
-        raise HallError("invalid", f"办结结果须为：{choices}") from None

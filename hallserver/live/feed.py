@@ -1,6 +1,6 @@
 """The live floor feed: turns what REST actions, bus requests and devices changed into floor events.
 
-Producers (request threads through Hall.notify, the gateway's worker, paho's network thread) only put a
+Producers (the publisher, on request threads, the gateway's worker and paho's network thread) only put a
 small job on a queue and return. One worker thread drains whatever has accumulated, reads the changed
 windows, the queue and the alerts in bulk, and publishes full-state events (a window's whole row, every
 group, every alert): applying one twice is harmless, so a stream that resumes or starts from a snapshot
@@ -13,7 +13,6 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +23,12 @@ from firmware_config.devices import DeviceSet
 from hallserver.db import session_scope
 from hallserver.live.hub import LiveHub
 from hallserver.live.tickets import StreamTickets
-from hallserver.services import alerts, floor
+from hallserver.presentation import alerts, floor
 from hallserver.services.context import HallContext
+from hallserver.views import bus_state as state  # the bus's call text: the floor says what displays say
 
 if TYPE_CHECKING:  # the gateway imports the bus client; only its type is needed here
-    from hallserver.gateway.effects import Effects
-    from hallserver.gateway.gateway import Gateway
+    from hallserver.bus_view import BusView
 
 log = logging.getLogger("hallq.live")
 TICK_S = 15.0
@@ -68,7 +67,7 @@ class FloorFeed:
         self,
         ctx: HallContext,
         engine: Engine,
-        gateway: Gateway | None = None,
+        gateway: BusView | None = None,
         devices: DeviceSet | None = None,
         hub: LiveHub | None = None,
         tick_s: float = TICK_S,
@@ -88,12 +87,8 @@ class FloorFeed:
 
     # --- producers: any thread, never blocking ---
 
-    def notify(self, effects: Effects) -> None:
-        """What a REST action changed (Hall.notify)."""
-        self.on_change("effects", effects)
-
     def on_change(self, what: str, arg: Any) -> None:
-        """A change: ("effects", Effects) | ("device", device id) | ("notice", message or None)."""
+        """A change from the publisher: ("effects", Effects) | ("device", device id) | ("notice", message)."""
         if self.hub.subscribers:
             self._jobs.put((what, arg))
         else:  # nobody watching: not worth reading the database, but a stream must not resume across it
@@ -174,8 +169,6 @@ class FloorFeed:
             self.hub.publish("notice", {"notice": p.notice})
 
     def _publish_calls(self, s: Session, tickets: list[int]) -> None:
-        from hallserver.gateway import state  # the bus's own call text, so the floor says what displays say
-
         calls = [state.latest_call(s, self.ctx, t) for t in tickets]
         found = [c.model_dump(mode="json") for c in calls if c is not None]
         if found:
@@ -195,13 +188,10 @@ class FloorFeed:
         return floor.devices(self.device_set, seen, only)
 
     def _notice(self) -> str | None:
-        return getattr(self.gateway, "notice", None)
+        return self.gateway.notice if self.gateway is not None else None
 
     def _assists(self) -> list[dict[str, Any]]:
-        handlers = getattr(self.gateway, "handlers", None)
-        desk = getattr(handlers, "assist", None)
-        recent: Callable[[bool], list[Any]] | None = getattr(desk, "recent", None)
-        return [c.public() for c in recent(True)] if recent else []
+        return [c.public() for c in self.gateway.assist.recent(True)] if self.gateway is not None else []
 
     def _alerts(self, s: Session, groups: list[dict[str, Any]], devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
         now = self.ctx.now()

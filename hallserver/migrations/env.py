@@ -6,7 +6,6 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-import hallserver.appointments.models
 import hallserver.models  # noqa: F401
 
 config = context.config

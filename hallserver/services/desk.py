@@ -8,8 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from hallserver.models import ACTIVE_STATES, Person, Ticket, TicketState, Visit
-from hallserver.services import paperwork
+from hallserver.models import ACTIVE_STATES, NOTICE_OUTCOMES, Person, Ticket, TicketState, Visit, needs_paper
 from hallserver.services.context import HallContext
 
 
@@ -142,8 +141,8 @@ def last_paper(session: Session, ctx: HallContext, window_id: str) -> LastPaper 
         .limit(20)
     ).all()
     for v in visits:
-        if paperwork.needs_paper(v.outcome) and v.id is not None:
-            label = "一次性告知书" if v.outcome in paperwork.NOTICE_OUTCOMES else "受理凭证"
+        if needs_paper(v.outcome) and v.id is not None:
+            label = "一次性告知书" if v.outcome in NOTICE_OUTCOMES else "受理凭证"
             if v.outcome == "不予受理":
                 label = "不予受理凭证"
             return LastPaper(v.id, v.ticket_number, v.outcome, label)

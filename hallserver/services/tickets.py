@@ -10,30 +10,13 @@ from sqlmodel import Session, col, select
 
 from firmware_config.hall import QueueGroup
 from hallcore.announce import MAX_SEQ, ticket_number
+from hallcore.commands import IssueTicket
 from hallcore.errors import HallError, NotFound
 from hallcore.identity import identity_hash, mask_name
 from hallserver.models import HELD_STATES, Priority, Ticket, TicketCounter, TicketState, new_public_token
 from hallserver.services import counters, estimates, people
 from hallserver.services.context import HallContext
 from hallserver.services.lifecycle import log_event, transition
-
-CHANNELS = ("kiosk", "desk", "appointment", "mobile")
-IDENTITY_METHODS = ("id_card", "face", "none")
-
-
-@dataclass(frozen=True)
-class IssueRequest:
-    """What a kiosk, staff desk or check-in asks for."""
-
-    item_code: str | None = None
-    group: str | None = None
-    id_number: str | None = None
-    name: str | None = None
-    method: str = "none"
-    priority: Priority = Priority.normal
-    priority_reason: str | None = None
-    appointment_at: datetime | None = None
-    channel: str = "kiosk"
 
 
 @dataclass(frozen=True)
@@ -46,7 +29,7 @@ class IssuedTicket:
     estimated_wait_min: int | None
 
 
-def issue_ticket(session: Session, ctx: HallContext, req: IssueRequest) -> IssuedTicket:
+def issue_ticket(session: Session, ctx: HallContext, req: IssueTicket) -> IssuedTicket:
     """Issue one ticket in one transaction; concurrent kiosks never share a number."""
     now = ctx.now()
     group = _resolve_group(ctx, req)
@@ -95,11 +78,7 @@ def next_number(session: Session, series: str, day: date) -> int:
     return counters.increment(session, TicketCounter, series=series, service_date=day)
 
 
-def _resolve_group(ctx: HallContext, req: IssueRequest) -> QueueGroup:
-    if req.channel not in CHANNELS:
-        raise HallError("invalid", f"未知的取号渠道 {req.channel}")
-    if req.method not in IDENTITY_METHODS:
-        raise HallError("invalid", f"未知的身份核验方式 {req.method}")
+def _resolve_group(ctx: HallContext, req: IssueTicket) -> QueueGroup:
     if req.item_code:
         group = ctx.group_for_entry(req.item_code)
         if req.group and req.group != group.code:
@@ -110,7 +89,7 @@ def _resolve_group(ctx: HallContext, req: IssueRequest) -> QueueGroup:
     raise HallError("invalid", "请选择要办理的事项或队列")
 
 
-def _check_priority(ctx: HallContext, req: IssueRequest, now: datetime) -> Priority:
+def _check_priority(ctx: HallContext, req: IssueTicket, now: datetime) -> Priority:
     if req.priority is Priority.green and not req.priority_reason:
         raise HallError("invalid", "绿色通道取号须注明原因（如老年人、残疾人、孕妇、现役军人）")
     if req.priority is not Priority.appointment:
@@ -137,7 +116,7 @@ def _check_open(ctx: HallContext, priority: Priority, now: datetime) -> None:
     raise HallError("closed", f"现在不是办公时间{when}", reopens_at=reopen.isoformat() if reopen else None)
 
 
-def _identity(ctx: HallContext, req: IssueRequest, group: QueueGroup) -> str | None:
+def _identity(ctx: HallContext, req: IssueTicket, group: QueueGroup) -> str | None:
     if req.id_number:
         return identity_hash(ctx.identity_key, req.id_number)
     if not group.anonymous_allowed:

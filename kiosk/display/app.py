@@ -8,16 +8,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from kivy.app import App
 from kivy.clock import Clock
 
 from firmware_config.devices import HallDisplayProfile
-from kiosk import watchdog
 from kiosk.display import views
 from kiosk.display.hall_screen import HallDisplayView
 from kiosk.display.model import Change
 from kiosk.display.service import DisplayService
 from kiosk.display.window_screen import WindowDisplayView
+from kiosk.ui.app import DeviceApp
 
 log = logging.getLogger("hallq.display")
 
@@ -62,28 +61,11 @@ class DisplayUi:
         self.service.on_change = None
 
 
-class DisplayApp(App):
-    """One display as a full-screen app; tells systemd it is ready and keeps the watchdog fed."""
+class DisplayApp(DeviceApp):
+    """One display as a full-screen app (start and stop: kiosk.ui.app.DeviceApp)."""
 
-    def __init__(self, service: DisplayService, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.service = service
-        self.title = f"hallq {service.profile.name}"
-        self.ui: DisplayUi | None = None
+    service: DisplayService
 
-    def build(self) -> Any:
-        """Connect, then build the screen."""
-        self.service.start()
-        self.ui = DisplayUi(self.service)
-        interval = watchdog.watchdog_interval()
-        if interval:
-            Clock.schedule_interval(lambda *_: watchdog.watchdog_ping(), interval / 2)
-        watchdog.ready(f"{self.service.profile.name} 已启动")
-        return self.ui.view
-
-    def on_stop(self) -> None:
-        """Clean offline on the bus."""
-        watchdog.stopping()
-        if self.ui is not None:
-            self.ui.close()
-        self.service.stop()
+    def make_ui(self) -> DisplayUi:
+        """The display's screen, redrawn from the bus state."""
+        return DisplayUi(self.service)

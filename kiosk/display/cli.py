@@ -1,18 +1,15 @@
 """`display_command`, which the main CLI mounts as `hallq display --device display-w03` (window display) or
-`hallq display --device hall-display-1` (hall display)."""
+`hallq display --device hall-display-1` (hall display). Only typer is imported with this module: profiles,
+bus, voice and Kivy are imported when the command runs, so `--help` is quick."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from firmware_config.devices import HallDisplayProfile, WindowDisplayProfile
-from kiosk.display.hallinfo import HallInfo
-from kiosk.display.service import DisplayService
-from kiosk.settings import DeviceSettings
 from kiosk.ui.cli import (
     BrokerHostOption,
     BrokerPortOption,
@@ -22,22 +19,24 @@ from kiosk.ui.cli import (
     ScreenshotOption,
     SecretDirOption,
     SizeOption,
-    fail,
-    full_screen,
     hall_now,
     state_dir,
-    window_size,
 )
-from kiosk.ui.device import DeviceSetupError, load_device
-from kiosk.voice.announcer import Announcer
-from kiosk.voice.player import detect_player
-from kiosk.voice.tts import SpeechRenderer, VoiceSettings, VoiceUnavailable
+from kiosk.ui.runner import DeviceRunner
+
+if TYPE_CHECKING:
+    from firmware_config.devices import HallDisplayProfile, WindowDisplayProfile
+    from kiosk.voice.announcer import Announcer
 
 log = logging.getLogger("hallq.display")
 
 
 def make_announcer(cache_dir: Path, repeat: int) -> tuple[Announcer | None, str | None]:
     """The voice of a display, or None and why not (a display without speech still shows calls)."""
+    from kiosk.voice.announcer import Announcer
+    from kiosk.voice.player import detect_player
+    from kiosk.voice.tts import SpeechRenderer, VoiceSettings, VoiceUnavailable
+
     try:
         renderer = SpeechRenderer(cache_dir, VoiceSettings(repeat=repeat))
     except VoiceUnavailable as exc:
@@ -50,6 +49,8 @@ def make_announcer(cache_dir: Path, repeat: int) -> tuple[Announcer | None, str 
 
 def default_size(profile: WindowDisplayProfile | HallDisplayProfile, fullscreen: bool) -> tuple[int, int]:
     """Full HD on a board; half of it in a window on a desk."""
+    from firmware_config.devices import HallDisplayProfile
+
     portrait = isinstance(profile, HallDisplayProfile) and profile.orientation == "portrait"
     width, height = (1080, 1920) if portrait else (1920, 1080)
     return (width, height) if fullscreen else (width // 2, height // 2)
@@ -68,13 +69,15 @@ def display_command(
     screenshot: ScreenshotOption = None,
 ) -> None:
     """Run a window display or the hall display: driven only by retained bus state, calls read aloud."""
-    logging.basicConfig(
-        level=DeviceSettings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        setup = load_device(device, ("window_display", "hall_display"), hall_dir, secret_dir, broker_host, broker_port)
-    except DeviceSetupError as exc:
-        raise fail(str(exc)) from exc
+    from firmware_config.devices import HallDisplayProfile, WindowDisplayProfile
+    from kiosk.display.hallinfo import HallInfo
+    from kiosk.display.service import DisplayService
+
+    runner = DeviceRunner(
+        device, ("window_display", "hall_display"), hall_dir=hall_dir, secret_dir=secret_dir,
+        broker_host=broker_host, broker_port=broker_port, fullscreen=fullscreen, size=size, screenshot=screenshot,
+    )  # fmt: skip
+    setup = runner.setup()
     profile = setup.profile
     assert isinstance(profile, WindowDisplayProfile | HallDisplayProfile)
     if voice is not None:
@@ -88,31 +91,8 @@ def display_command(
     service = DisplayService(
         profile, setup.bus, info, announcer, clock=hall_now(setup.bus.timezone), voice_problem=problem
     )
-    fs = full_screen(fullscreen)
-    width, height = window_size(size, default_size(profile, fs))
-    from kiosk.ui.setup import UiUnavailable, prepare
-
-    try:
-        prepare(width, height, fullscreen=fs)
-        from kiosk.display.app import DisplayApp
-    except UiUnavailable as exc:
-        raise fail(str(exc)) from exc
-    typer.echo(
+    ui = runner.open_ui("kiosk.display.app", lambda fs: default_size(profile, fs))
+    banner = (
         f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}，语音 {'开' if announcer else '关'}"
     )
-    app = DisplayApp(service)
-    if screenshot is not None:
-        _shoot_then_stop(app, screenshot)
-    app.run()
-
-
-def _shoot_then_stop(app: object, path: Path, delay_s: float = 2.0) -> None:
-    from kivy.clock import Clock
-
-    from kiosk.ui.setup import screenshot
-
-    def shoot(_dt: float) -> None:
-        typer.echo(f"截图：{screenshot(path)}")
-        app.stop()  # type: ignore[attr-defined]
-
-    Clock.schedule_once(shoot, delay_s)
+    runner.run(ui.DisplayApp(service), banner)

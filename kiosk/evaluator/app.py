@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.app import App
 from kivy.clock import Clock
 
-from kiosk import watchdog
 from kiosk.evaluator.controller import EvaluatorState
 from kiosk.evaluator.screen import EvaluatorView
 from kiosk.evaluator.service import EvaluatorService
+from kiosk.ui.app import DeviceApp
 
 
 class EvaluatorUi:
@@ -46,29 +45,15 @@ class EvaluatorUi:
         self.controller.on_change = None
 
 
-class EvaluatorApp(App):
-    """One evaluator tablet, full screen."""
+class EvaluatorApp(DeviceApp):
+    """One evaluator tablet, full screen (start and stop: kiosk.ui.app.DeviceApp)."""
+
+    service: EvaluatorService
 
     def __init__(self, service: EvaluatorService, hall_name: str = "", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.service = service
+        super().__init__(service, **kwargs)
         self.hall_name = hall_name
-        self.title = f"hallq {service.profile.name}"
-        self.ui: EvaluatorUi | None = None
 
-    def build(self) -> Any:
-        """Connect, then build the screen."""
-        self.service.start()
-        self.ui = EvaluatorUi(self.service, self.hall_name)
-        interval = watchdog.watchdog_interval()
-        if interval:
-            Clock.schedule_interval(lambda *_: watchdog.watchdog_ping(), interval / 2)
-        watchdog.ready(f"{self.service.profile.name} 已启动")
-        return self.ui.view
-
-    def on_stop(self) -> None:
-        """Clean offline on the bus."""
-        watchdog.stopping()
-        if self.ui is not None:
-            self.ui.close()
-        self.service.stop()
+    def make_ui(self) -> EvaluatorUi:
+        """The rating screen, bound to the controller."""
+        return EvaluatorUi(self.service, self.hall_name)

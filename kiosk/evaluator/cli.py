@@ -1,19 +1,15 @@
 """`evaluator_command`, which the main CLI mounts as `hallq evaluator --device eval-w03`: the tablet app, or
-a headless agent when the profile has an RS-485 key box; and `keybox_simulator_command` for demos."""
+a headless agent when the profile has an RS-485 key box; and `keybox_simulator_command` for demos. Only typer
+is imported with this module: profiles, bus and Kivy are imported when a command runs."""
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from firmware_config.devices import EvaluatorProfile
-from kiosk import watchdog
-from kiosk.evaluator.service import EvaluatorService
-from kiosk.settings import DeviceSettings
 from kiosk.ui.cli import (
     BrokerHostOption,
     BrokerPortOption,
@@ -24,11 +20,12 @@ from kiosk.ui.cli import (
     SecretDirOption,
     SizeOption,
     fail,
-    full_screen,
     hall_now,
-    window_size,
 )
-from kiosk.ui.device import DeviceSetupError, load_device
+from kiosk.ui.runner import DeviceRunner
+
+if TYPE_CHECKING:
+    from kiosk.evaluator.service import EvaluatorService
 
 TABLET = (1280, 800)
 
@@ -44,38 +41,31 @@ def evaluator_command(
     screenshot: ScreenshotOption = None,
 ) -> None:
     """Run a window's evaluator: rate each finished visit (好差评) on the tablet or the key box."""
-    logging.basicConfig(
-        level=DeviceSettings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        setup = load_device(device, ("evaluator",), hall_dir, secret_dir, broker_host, broker_port)
-    except DeviceSetupError as exc:
-        raise fail(str(exc)) from exc
+    from firmware_config.devices import EvaluatorProfile
+    from kiosk.evaluator.service import EvaluatorService
+
+    runner = DeviceRunner(
+        device, ("evaluator",), hall_dir=hall_dir, secret_dir=secret_dir, broker_host=broker_host,
+        broker_port=broker_port, fullscreen=fullscreen, size=size, screenshot=screenshot,
+    )  # fmt: skip
+    setup = runner.setup()
     profile = setup.profile
     assert isinstance(profile, EvaluatorProfile)
     service = EvaluatorService(profile, setup.bus, hall_now(setup.bus.timezone))
     if profile.keybox is not None:
         _run_keybox(service)
         return
-    from kiosk.ui.setup import UiUnavailable, prepare
-
-    fs = full_screen(fullscreen)
-    try:
-        prepare(*window_size(size, TABLET), fullscreen=fs)
-        from kiosk.evaluator.app import EvaluatorApp
-    except UiUnavailable as exc:
-        raise fail(str(exc)) from exc
-    typer.echo(f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}")
-    app = EvaluatorApp(service, setup.hall_name)
-    if screenshot is not None:
-        from kiosk.display.cli import _shoot_then_stop
-
-        _shoot_then_stop(app, screenshot)
-    app.run()
+    ui = runner.open_ui("kiosk.evaluator.app", lambda _fs: TABLET)
+    runner.run(
+        ui.EvaluatorApp(service, setup.hall_name),
+        f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}",
+    )
 
 
 def _run_keybox(service: EvaluatorService) -> None:
     """Headless: key presses rate the prompted visit; timers tick here."""
+    from kiosk import watchdog
+
     keybox = service.profile.keybox
     assert keybox is not None
     stop = threading.Event()

@@ -3,20 +3,17 @@ main CLI mounts as `hallq printer-agent --device printer-kiosk-01`."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from broker.client import BusSettings
-from firmware_config.credentials import device_account
-from firmware_config.devices import PrinterProfile, load_devices
-from firmware_config.hall import load_hall_profile
+from firmware_config.devices import PrinterProfile
 from firmware_config.paths import PROJECT_ROOT
 from kiosk.printer.decoder import decode
 from kiosk.printer.preview import save_preview
@@ -137,45 +134,16 @@ def _profile_and_bus(
     broker_host: str | None,
     broker_port: int | None,
 ) -> tuple[PrinterProfile, BusSettings]:
-    """The printer's profile and broker login: a provisioned board's device.json and credentials from the
-    environment (HALLQ_DEVICE_CONFIG, HALLQ_BROKER_*), else the hall folder and the secret folder."""
-    settings = DeviceSettings()
-    config_file = os.environ.get("HALLQ_DEVICE_CONFIG")
-    raw: dict[str, Any] | None = None
-    if hall_dir is None and config_file and Path(config_file).exists():
-        raw = json.loads(Path(config_file).read_text(encoding="utf-8"))
-        if raw.get("device_id") != device or raw.get("type") != "printer":
-            raise _fail(f"{config_file} 不是打印机 {device} 的配置")
-        profile = PrinterProfile.model_validate(raw["profile"])
-        hall_id, timezone = str(raw["hall"]), "Asia/Shanghai"
-    else:
-        folder = hall_dir or settings.hall_dir
-        hall = load_hall_profile(folder / "hall.yaml")
-        try:
-            found = load_devices(folder / "devices.yaml", hall).get(device)
-        except KeyError:
-            raise _fail(f"设备 {device} 不在 {folder / 'devices.yaml'} 中") from None
-        if not isinstance(found, PrinterProfile):
-            raise _fail(f"设备 {device} 不是打印机（类型 {found.type}）")
-        profile, hall_id, timezone = found, hall.hall.id, hall.hours.timezone
-    username, password = os.environ.get("HALLQ_BROKER_USERNAME"), os.environ.get("HALLQ_BROKER_PASSWORD")
-    if username != device or not password or secret_dir is not None:
-        account = device_account(secret_dir or settings.secret_dir, device)
-        username, password = account.username, account.password
-    broker = (raw or {}).get("broker") or {}
-    ca_file = settings.broker_ca_file or (Path(broker["ca_file"]) if broker.get("ca_file") else None)
-    bus = BusSettings(
-        hall=hall_id,
-        client_id=device,
-        username=device,
-        password=password,
-        host=broker_host or settings.broker_host or broker.get("host") or "127.0.0.1",
-        port=broker_port or (settings.broker_port if settings.broker_host else broker.get("port", 1883)),
-        ca_file=ca_file,
-        keepalive=profile.keepalive_s,
-        timezone=timezone,
-    )
-    return profile, bus
+    """The printer's profile and broker login, found as every floor device finds its own (kiosk.ui.device:
+    a provisioned board's device.json and credentials from the environment, else the hall folder)."""
+    from kiosk.ui.device import DeviceSetupError, load_device  # no Kivy: kiosk.ui.device is plain Python
+
+    try:
+        setup = load_device(device, ("printer",), hall_dir, secret_dir, broker_host, broker_port)
+    except DeviceSetupError as exc:
+        raise _fail(str(exc)) from exc
+    assert isinstance(setup.profile, PrinterProfile)
+    return setup.profile, setup.bus
 
 
 def agent_command(

@@ -12,8 +12,8 @@ from hallcore.documents import (
     TicketDocument,
     parse_document,
 )
+from hallcore.identity import mask_printed_name as mask_name
 from kiosk.printer.page import Page, describe, paper, when
-from kiosk.printer.textwidth import mask_name
 
 PRIORITY_TAG = {"green": "【绿色通道】", "appointment": "【预约】"}
 SEAL_LINE = "经办单位（盖章）"

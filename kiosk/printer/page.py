@@ -15,7 +15,8 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
 from hallcore.documents import Material
-from kiosk.printer.textwidth import clean, mask_id_numbers, text_width, wrap
+from hallcore.identity import mask_id_numbers
+from kiosk.printer.textwidth import clean, text_width, wrap
 
 CHINESE_ON = b"\x1c\x26"  # FS &
 CHINESE_OFF = b"\x1c\x2e"  # FS .

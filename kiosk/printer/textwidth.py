@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The masks on paper are hallcore.identity's (one implementation); named here as the printer knew them.
+from hallcore.identity import mask_id_numbers  # noqa: F401
+from hallcore.identity import mask_printed_name as mask_name  # noqa: F401
+
 # Characters that must not start a line (避头) or end one (避尾), after GB/T 15834 practice.
 NO_START = set("，。、；：？！）》」』】〕〉〗”’…—·%‰,.;:?!)]}>～")
 NO_END = set("（《「『【〔〈〖“‘([{<")
 # An ASCII run (number, URL, code) stays whole, and a number keeps the unit after it (30分, 1份, 2026年).
 _ASCII_WORD = re.compile(r"[!-~]*[0-9](?![!-~])[^\x00-\x7f，。、；：？！）》」』】…—·]?|[!-~]+")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8}|\d{11})([\dXx])(?![0-9A-Za-z])")
 
 
 def char_width(ch: str, chinese_mode: bool = True) -> int:
@@ -40,21 +43,6 @@ def clean(text: str) -> str:
     """Printable text: control characters removed, tabs and odd spaces as plain spaces."""
     text = text.replace("\t", " ").replace("\u3000", "  ").replace("\u00a0", " ")
     return "".join(ch for ch in text if ch == "\n" or char_width(ch) > 0 or unicodedata.combining(ch))
-
-
-def mask_id_numbers(text: str) -> str:
-    """Any resident ID number inside free text is masked (4401********1234): tickets never show one."""
-    return _ID_NUMBER.sub(lambda m: m.group(0)[:4] + "*" * (len(m.group(0)) - 8) + m.group(0)[-4:], text)
-
-
-def mask_name(name: str) -> str:
-    """A name as printed: already masked names are kept; 张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明."""
-    name = name.strip()
-    if "*" in name or len(name) < 2:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def _tokens(text: str) -> list[str]:

@@ -8,17 +8,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from kivy.app import App
 from kivy.clock import Clock
 from kivy.uix.widget import Widget
 
-from kiosk import watchdog
 from kiosk.terminal.flows import KioskFlows
 from kiosk.terminal.hardware import CardInput
 from kiosk.terminal.screens.frame import BANNER_CLOSED, BANNER_OFFLINE, KioskView
 from kiosk.terminal.service import KioskService
 from kiosk.terminal.session import KioskState
 from kiosk.terminal.texts import clock_text
+from kiosk.ui.app import DeviceApp
 
 log = logging.getLogger("hallq.kiosk")
 
@@ -119,39 +118,40 @@ class KioskUi:
         self.service.on_notice = None
 
 
-class KioskApp(App):
-    """One kiosk as a full-screen app; tells systemd it is ready and keeps the watchdog fed."""
+class KioskApp(DeviceApp):
+    """One kiosk as a full-screen app (start and stop: kiosk.ui.app.DeviceApp), with its card reader."""
+
+    service: KioskService
 
     def __init__(self, flows: KioskFlows, service: KioskService, cards: CardInput | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(service, **kwargs)
         self.flows = flows
-        self.service = service
         self.cards = cards
-        self.title = f"hallq {service.profile.name}"
-        self.ui: KioskUi | None = None
         self.first_frame: Callable[[], None] | None = None
 
-    def build(self) -> Any:
-        """Connect in the background, start the reader, build the screen."""
+    def connect(self) -> None:
+        """Connect in the background: the home screen shows at once, the banner says when the bus is away."""
         self.service.start(wait_s=0)
-        self.ui = KioskUi(self.flows, self.service, self.cards)
+
+    def make_ui(self) -> KioskUi:
+        """The kiosk's screen, bound to the flows, the bus service and the card reader."""
+        return KioskUi(self.flows, self.service, self.cards)
+
+    def started(self) -> None:
+        """Start the card reader."""
         if self.cards is not None:
             self.cards.on_event = self.ui.card_event
             self.cards.start()
-        interval = watchdog.watchdog_interval()
-        if interval:
-            Clock.schedule_interval(lambda *_: watchdog.watchdog_ping(), interval / 2)
-        watchdog.ready(f"{self.service.profile.name} 已启动")
+
+    def build(self) -> Any:
+        """Connect in the background, start the reader, build the screen."""
+        view = super().build()
         if self.first_frame is not None:
             callback = self.first_frame
             Clock.schedule_once(lambda _dt: callback(), 0)
-        return self.ui.view
+        return view
 
-    def on_stop(self) -> None:
-        """Clean offline on the bus; close the reader."""
-        watchdog.stopping()
-        if self.ui is not None:
-            self.ui.close()
+    def disconnect(self) -> None:
+        """Close the reader."""
         if self.cards is not None:
             self.cards.stop()
-        self.service.stop()

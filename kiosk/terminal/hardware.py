@@ -76,7 +76,7 @@ class CardInput:
         """(key, label) of the simulator's test identities, masked: for the demo control."""
         if self.simulator is None:
             return []
-        from kiosk.terminal.texts import mask_name
+        from hallcore.identity import mask_name
 
         return [(key, f"{mask_name(i.name)}（{key}）") for key, i in self.simulator.identities.items()]
 

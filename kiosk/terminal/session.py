@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from kiosk.terminal.texts import mask_id, mask_name
+from hallcore.identity import mask_id_number as mask_id
+from hallcore.identity import mask_name
 
 Method = Literal["id_card", "face"]
 Purpose = Literal["ticket", "checkin", "guide", "progress", "evaluation"]

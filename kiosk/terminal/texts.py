@@ -1,8 +1,12 @@
-"""What the citizen reads that is computed, not fixed: masks, waits, reopening times. No Kivy here."""
+"""What the citizen reads that is computed, not fixed: waits, reopening times. No Kivy here."""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+# The masks are hallcore.identity's (one implementation); named here as the kiosk knew them.
+from hallcore.identity import mask_id_number as mask_id  # noqa: F401
+from hallcore.identity import mask_name  # noqa: F401
 
 WEEKDAYS = "一二三四五六日"
 PURPOSES = {
@@ -13,22 +17,6 @@ PURPOSES = {
     "evaluation": "服务评价",
 }
 LEVELS = ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"))
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明."""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def mask_id(id_number: str) -> str:
-    """440305199001011234 → 4403**********1234."""
-    n = id_number.strip()
-    return n[:4] + "*" * max(0, len(n) - 8) + n[-4:] if len(n) > 8 else "*" * len(n)
 
 
 def wait_text(minutes: int | None) -> str:

@@ -1,4 +1,5 @@
-"""Command-line pieces shared by `hallq display` and `hallq evaluator`."""
+"""Command-line pieces shared by `hallq kiosk`, `hallq display` and `hallq evaluator`. Light on purpose: the
+commands' `--help` imports this module, so settings are imported only where they are read."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from zoneinfo import ZoneInfo
 import typer
 
 from firmware_config.paths import PROJECT_ROOT
-from kiosk.settings import DeviceSettings
 
 DeviceOption = Annotated[
     str, typer.Option("--device", envvar="HALLQ_DEVICE_ID", help="Device id from devices.yaml, e.g. display-w03")
@@ -62,5 +62,7 @@ def state_dir(kind: str) -> Path:
 def hall_now(timezone: str) -> Callable[[], datetime]:
     """The hall's time in its zone: the wall clock, or the demo clock `hallq run` hands its devices
     (HALLQ_CLOCK_START and HALLQ_CLOCK_SET_AT), so a device shows the same time as the server."""
+    from kiosk.settings import DeviceSettings
+
     clock, zone = DeviceSettings().hall_clock(), ZoneInfo(timezone)
     return lambda: clock.now().astimezone(zone)

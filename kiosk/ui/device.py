@@ -1,6 +1,6 @@
-"""How a hall-floor app finds its profile and its broker login, as the printer agent does: a provisioned
-board's device.json and credentials from the environment (HALLQ_DEVICE_CONFIG, HALLQ_BROKER_*), else the
-hall folder (hall.yaml, devices.yaml) and the secret folder of a development machine."""
+"""How a hall-floor device finds its profile and its broker login — the Kivy apps and the printer agent alike
+(no Kivy here): a provisioned board's device.json and credentials from the environment (HALLQ_DEVICE_CONFIG,
+HALLQ_BROKER_*), else the hall folder (hall.yaml, devices.yaml) and the secret folder of a development machine."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,16 @@ from fastapi.testclient import TestClient
 
 from hallcore.clock import ManualClock
 from hallserver.app import NotMigrated, create_app
-from hallserver.settings import Settings
-from tests.conftest import local, login
+from tests.conftest import hall_settings, local, login
 from tests.integration.helpers import id_number
 
 API = "/api/v1"
 
 
 @pytest.fixture
-def client(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, identity_key="k" * 32, secret_dir=tmp_path / "secret")
-    with TestClient(create_app(settings, clock)) as c:
-        c.headers.update(login(c, "m01"))  # a hall manager unless a test says otherwise
-        yield c
+def client(backend_client: TestClient) -> TestClient:
+    backend_client.headers.update(login(backend_client, "m01"))  # a hall manager unless a test says otherwise
+    return backend_client
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -77,9 +73,8 @@ def test_issue_call_serve_through_the_api(client: TestClient) -> None:
         ),
         201,
     )
-    ticket = issued["ticket"]
-    assert ticket["number"] == "A001" and ticket["masked_name"] == "张*三"
-    assert ticket["item_name"] == "普通护照签发" and ticket["issued_at"].endswith("+08:00")
+    assert issued["ticket"] == "A001" and issued["masked_name"] == "张*三"  # the bus's ticket.issue reply
+    assert issued["item_name"] == "普通护照签发" and issued["issued_at"].endswith("+08:00")
     assert issued["waiting_ahead"] == 0 and issued["group_name"] == "公安服务"
     assert id_number(1) not in str(issued)
 
@@ -99,7 +94,10 @@ def test_errors_carry_a_code_and_chinese_message(client: TestClient) -> None:
     body = error(client.post(f"{API}/tickets", json={"group": "police"}), 400, "identity_required")
     assert "实名" in body["message"]
     body = error(
-        client.post(f"{API}/tickets", json={"group": "police", "identity": {"id_number": "440305199001011231"}}),
+        client.post(
+            f"{API}/tickets",
+            json={"group": "police", "identity": {"method": "id_card", "id_number": "440305199001011231"}},
+        ),
         400,
         "invalid",
     )
@@ -113,11 +111,11 @@ def test_errors_carry_a_code_and_chinese_message(client: TestClient) -> None:
 
 
 def test_refused_transition_over_http(client: TestClient) -> None:
-    ticket = ok(client.post(f"{API}/tickets", json={"group": "consult"}), 201)["ticket"]
-    ok(client.post(f"{API}/tickets/{ticket['id']}/cancel", json={"reason": "不办了"}))
-    body = error(client.post(f"{API}/tickets/{ticket['id']}/cancel"), 409, "invalid_transition")
+    ticket_id = ok(client.post(f"{API}/tickets", json={"group": "consult"}), 201)["ticket_id"]
+    ok(client.post(f"{API}/tickets/{ticket_id}/cancel", json={"reason": "不办了"}))
+    body = error(client.post(f"{API}/tickets/{ticket_id}/cancel"), 409, "invalid_transition")
     assert body["message"] == "G001号当前已取消，不能取消"
-    body = error(client.post(f"{API}/tickets/{ticket['id']}/rejoin"), 409, "invalid_transition")
+    body = error(client.post(f"{API}/tickets/{ticket_id}/rejoin"), 409, "invalid_transition")
 
 
 def test_closed_hall(client: TestClient, clock: ManualClock) -> None:
@@ -132,11 +130,16 @@ def test_closed_hall(client: TestClient, clock: ManualClock) -> None:
 
 def test_manager_reallocates_and_the_next_call_obeys(client: TestClient) -> None:
     ok(client.post(f"{API}/tickets", json={"group": "consult"}), 201)
-    ok(client.post(f"{API}/tickets", json={"group": "police", "identity": {"id_number": id_number(2)}}), 201)
+    ok(
+        client.post(
+            f"{API}/tickets", json={"group": "police", "identity": {"method": "id_card", "id_number": id_number(2)}}
+        ),
+        201,
+    )
     window = ok(client.put(f"{API}/windows/w14/groups", json={"groups": ["consult"]}))
     assert window["groups"] == ["consult"]
     assert ok(client.post(f"{API}/windows/w14/call-next"))["ticket"]["number"] == "G001"
-    paused = ok(client.post(f"{API}/windows/w05/pause", json={"reason": "系统维护"}))
+    paused = ok(client.post(f"{API}/windows/w05/pause", json={"reason": "系统维护"}))["window"]
     assert (paused["status"], paused["status_reason"]) == ("paused", "系统维护")
     error(client.post(f"{API}/windows/w05/call-next"), 409, "window_not_open")
     ok(client.post(f"{API}/windows/w05/resume"))
@@ -153,6 +156,6 @@ def test_hall_info(client: TestClient) -> None:
 
 
 def test_server_refuses_an_unmigrated_database(tmp_path: Path, clock: ManualClock) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/empty.db", identity_key="k" * 32)
+    settings = hall_settings(f"sqlite:///{tmp_path}/empty.db", tmp_path)
     with pytest.raises(NotMigrated, match="hallq db upgrade"):
         create_app(settings, clock)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +11,9 @@ from sqlmodel import select
 
 from hallcore.clock import ManualClock
 from hallserver.app import create_app
-from hallserver.appointments.models import Booking
 from hallserver.db import session_scope
-from hallserver.settings import Settings
-from tests.conftest import local, login
+from hallserver.models import Booking
+from tests.conftest import hall_settings, local, login
 from tests.integration.helpers import id_number
 
 API = "/api/v1"
@@ -24,12 +22,10 @@ PERSON = id_number(1)
 
 
 @pytest.fixture
-def client(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, identity_key="k" * 32, secret_dir=tmp_path / "secret")
-    with TestClient(create_app(settings, clock)) as c:
-        assert c.post(f"{API}/appointments/sweep").status_code == 401  # housekeeping is for managers
-        c.headers.update(login(c, "m01"))
-        yield c
+def client(backend_client: TestClient) -> TestClient:
+    assert backend_client.post(f"{API}/appointments/sweep").status_code == 401  # housekeeping is for managers
+    backend_client.headers.update(login(backend_client, "m01"))
+    return backend_client
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -82,7 +78,7 @@ def test_late_walk_in_and_sweep_over_http(client: TestClient, clock: ManualClock
     done = ok(
         client.post(
             f"{API}/appointments/checkin",
-            json={"code": late["code"], "identity": {"id_number": PERSON}},
+            json={"code": late["code"], "identity": {"method": "id_card", "id_number": PERSON}},
         )
     )
     assert done["walk_in"] is True and done["ticket"]["number"] == "A001"
@@ -128,7 +124,7 @@ def test_errors_carry_a_code_and_chinese_message(client: TestClient) -> None:
     body = error(
         client.post(
             f"{API}/appointments/checkin",
-            json={"code": early["code"], "identity": {"id_number": PERSON}},
+            json={"code": early["code"], "identity": {"method": "id_card", "id_number": PERSON}},
         ),
         400,
         "too_early",
@@ -138,7 +134,10 @@ def test_errors_carry_a_code_and_chinese_message(client: TestClient) -> None:
     body = error(client.post(f"{API}/appointments/checkin", json={"code": early["code"]}), 400, "identity_required")
     assert "身份" in body["message"]
     body = error(
-        client.post(f"{API}/appointments/checkin", json={"code": "ZZZZ9999", "identity": {"id_number": PERSON}}),
+        client.post(
+            f"{API}/appointments/checkin",
+            json={"code": "ZZZZ9999", "identity": {"method": "id_card", "id_number": PERSON}},
+        ),
         404,
         "not_found",
     )
@@ -156,9 +155,7 @@ def test_routes_are_documented(client: TestClient) -> None:
 def test_no_shows_are_swept_while_the_server_runs(database_url: str, clock: ManualClock, tmp_path: Path) -> None:
     import time
 
-    settings = Settings(
-        database_url=database_url, identity_key="k" * 32, secret_dir=tmp_path / "s2", housekeeping_s=0.2
-    )
+    settings = hall_settings(database_url, tmp_path, housekeeping_s=0.2)
     with TestClient(create_app(settings, clock)) as c:
         booked = ok(
             c.post(

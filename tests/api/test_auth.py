@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from hallcore.clock import ManualClock
-from hallserver.app import create_app
 from hallserver.db import session_scope
 from hallserver.models import AuthToken
 from hallserver.services import auth
-from hallserver.settings import Settings
 from tests.conftest import TEST_PASSWORD, login
 
 API = "/api/v1"
 
 
 @pytest.fixture
-def client(sqlite_template: Path, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
-    import shutil
-
-    shutil.copy(sqlite_template, tmp_path / "hall.db")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/hall.db", identity_key="k" * 32, secret_dir=tmp_path / "secret"
-    )
-    with TestClient(create_app(settings, clock)) as c:
-        yield c
+def client(hall_client: TestClient) -> TestClient:
+    """The demo hall with no login: each test logs in whom it needs."""
+    return hall_client
 
 
 def test_actions_need_a_login(client: TestClient) -> None:

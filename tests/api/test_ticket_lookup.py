@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from broker.messages import TicketIssue
 from hallserver.db import downgrade, session_scope, upgrade
-from hallserver.gateway.effects import PrintOrder
+from hallserver.events import PrintOrder
 from hallserver.gateway.handlers import Handlers
 from hallserver.models import Ticket
 from tests.conftest import login
@@ -42,16 +42,16 @@ def path_of(url: str) -> str:
 
 def test_ticket_ids_need_a_login(hall_client: TestClient) -> None:
     manager = login(hall_client, "m01")
-    ticket = hall_client.post(f"{API}/tickets", json={"group": "consult"}, headers=manager).json()["ticket"]
-    anonymous = hall_client.get(f"{API}/tickets/{ticket['id']}")
+    ticket_id = hall_client.post(f"{API}/tickets", json={"group": "consult"}, headers=manager).json()["ticket_id"]
+    anonymous = hall_client.get(f"{API}/tickets/{ticket_id}")
     assert anonymous.status_code == 401
     assert anonymous.json() == {"error": {"code": "unauthorized", "message": "请先登录", "data": {}}}
-    assert hall_client.get(f"{API}/tickets", params={"number": ticket["number"]}).status_code == 401
+    assert hall_client.get(f"{API}/tickets", params={"number": "G001"}).status_code == 401
     staff = login(hall_client, "s06")  # plain window staff
-    seen = hall_client.get(f"{API}/tickets/{ticket['id']}", headers=staff)
+    seen = hall_client.get(f"{API}/tickets/{ticket_id}", headers=staff)
     assert seen.status_code == 200 and seen.json()["number"] == "G001"
     by_number = hall_client.get(f"{API}/tickets", params={"number": "G001"}, headers=staff)
-    assert by_number.status_code == 200 and by_number.json()["id"] == ticket["id"]
+    assert by_number.status_code == 200 and by_number.json()["id"] == ticket_id
 
 
 def test_the_slip_and_the_bus_reply_point_to_the_public_token(hall_client: TestClient) -> None:

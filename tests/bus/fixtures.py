@@ -17,6 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from broker.client import BusSettings
 from broker.mosquitto import BrokerError, BrokerProcess, find_mosquitto, free_port, render
 from broker.tls import provision_tls
 from broker.topics import Topics
@@ -50,6 +51,14 @@ class HallBroker(BrokerProcess):
     def account(self, device_id: str) -> Account:
         """A device's login (the device must be in devices.yaml to be accepted)."""
         return device_account(self.secret_dir, device_id)
+
+    def bus_settings(self, client_id: str, account: Account | None = None, **changes: Any) -> BusSettings:
+        """How `client_id` reaches this broker: as the device of that id, or with the given account (the
+        server's, say); `changes` set other fields (session_expiry_s, ...)."""
+        login = account or self.account(client_id)
+        return BusSettings(
+            self.hall.hall.id, client_id, login.username, login.password, self.host, self.port, **changes
+        )
 
 
 class Probe:

@@ -31,8 +31,8 @@ from hallserver.app import create_app
 from hallserver.db import session_scope
 from hallserver.services import auth
 from tests.bus.fixtures import HallBroker
-from tests.conftest import TEST_PASSWORD, login
-from tests.gateway.fixtures import Bus, hall_settings
+from tests.conftest import TEST_PASSWORD, fresh_sqlite, hall_settings, login
+from tests.gateway.fixtures import Bus
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -86,7 +86,7 @@ def _free_socket() -> socket.socket:
 @pytest.fixture
 def live_hall(broker: HallBroker, tmp_path: Path, sqlite_template: Path, clock: ManualClock) -> Iterator[LiveHall]:
     """The demo hall's app with gateway and broker, served over real HTTP by uvicorn in a thread."""
-    settings = hall_settings(broker, tmp_path, sqlite_template)
+    settings = hall_settings(fresh_sqlite(sqlite_template, tmp_path), tmp_path, broker)
     app = create_app(settings, clock)
     sock = _free_socket()
     port = sock.getsockname()[1]

@@ -28,7 +28,11 @@ def bad_rating(hall: LiveHall, seed: int, comment: str) -> int:
     http, staff = hall.http, hall.headers("s05")
     ok(
         http.post(
-            f"{API}/tickets", json={"item_code": ITEM, "identity": {"id_number": id_number(seed), "name": RATER_NAME}}
+            f"{API}/tickets",
+            json={
+                "item_code": ITEM,
+                "identity": {"method": "id_card", "id_number": id_number(seed), "name": RATER_NAME},
+            },
         ),
         201,
     )
@@ -46,7 +50,7 @@ def bad_rating(hall: LiveHall, seed: int, comment: str) -> int:
                 "indicators": {"attitude": 1},
                 "comment": comment,
                 "channel": "evaluator",
-                "identity": {"id_number": RATER},
+                "identity": {"method": "id_card", "id_number": RATER},
             },
         ),
         201,

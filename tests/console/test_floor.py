@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 
 from broker.messages import DeviceStatus
 from hallserver.api import live as live_api
-from hallserver.services import alerts
+from hallserver.presentation import alerts
 from tests.console.conftest import Console
 from tests.console.test_live import device_with_last_will
 from tests.integration.helpers import id_number
@@ -52,8 +52,10 @@ def test_floor_shows_every_window_group_and_device(console: Console) -> None:
 def test_reallocated_window_calls_from_its_new_group(console: Console) -> None:
     http = console.hall.http
     open_floor(console)
-    police = http.post("/api/v1/tickets", json={"group": "police", "identity": {"id_number": id_number(7)}})
-    assert police.json()["ticket"]["number"] == "A001"
+    police = http.post(
+        "/api/v1/tickets", json={"group": "police", "identity": {"method": "id_card", "id_number": id_number(7)}}
+    )
+    assert police.json()["ticket"] == "A001"
     console.wait_text("#groups tr[data-group='police'] .waiting", "1")
 
     console.find("#win-w05 .act-groups").click()
@@ -65,7 +67,7 @@ def test_reallocated_window_calls_from_its_new_group(console: Console) -> None:
     console.wait_text("#win-w05 .tags", "综合咨询")
     assert "公安服务" not in console.text("#win-w05 .tags")
 
-    assert http.post("/api/v1/tickets", json={"group": "consult"}).json()["ticket"]["number"] == "G001"
+    assert http.post("/api/v1/tickets", json={"group": "consult"}).json()["ticket"] == "G001"
     called = http.post("/api/v1/windows/w05/call-next").json()
     assert called["ticket"]["number"] == "G001"  # A001 waited longer, but w05 no longer serves police
     console.wait_text("#win-w05 .serving-line", "G001")  # live, no reload

@@ -4,11 +4,8 @@ and the server-side SVG charts (labels, number of bars, well-formed XML)."""
 from __future__ import annotations
 
 import io
-import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +15,8 @@ from sqlmodel import Session, func, select
 
 from hallcore.clock import ManualClock
 from hallserver.api.reports import HEADERS
-from hallserver.app import create_app
 from hallserver.models import Visit
-from hallserver.services import charts
-from hallserver.settings import Settings
+from hallserver.presentation import charts
 from tests.conftest import login
 
 API = "/api/v1"
@@ -29,13 +24,10 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
-def client(sqlite_template: Path, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
+def client(hall_client: TestClient) -> TestClient:
     """The demo hall without a bus, logged in as manager m01."""
-    shutil.copy(sqlite_template, tmp_path / "hall.db")
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/hall.db", identity_key="k" * 32, secret_dir=tmp_path / "s")
-    with TestClient(create_app(settings, clock)) as c:
-        c.headers.update(login(c, "m01"))
-        yield c
+    hall_client.headers.update(login(hall_client, "m01"))
+    return hall_client
 
 
 def ok(response: Any) -> Any:

@@ -45,10 +45,11 @@ def window_printer(live_hall: LiveHall, tmp_path: Path) -> Iterator[PrinterSimul
 
 def issue(live_hall: LiveHall, seed: int, name: str = "张小三") -> str:
     response = live_hall.http.post(
-        f"{API}/tickets", json={"item_code": ITEM, "identity": {"id_number": id_number(seed), "name": name}}
+        f"{API}/tickets",
+        json={"item_code": ITEM, "identity": {"method": "id_card", "id_number": id_number(seed), "name": name}},
     )
     assert response.status_code == 201, response.text
-    return str(response.json()["ticket"]["number"])
+    return str(response.json()["ticket"])
 
 
 def press(console: Console, key: str) -> None:

@@ -27,7 +27,7 @@ def serve(http: TestClient, staff: dict[str, str], window: str, seed: int) -> di
     ok(
         http.post(
             f"{API}/tickets",
-            json={"item_code": ITEM, "identity": {"id_number": id_number(seed), "name": "张小三"}},
+            json={"item_code": ITEM, "identity": {"method": "id_card", "id_number": id_number(seed), "name": "张小三"}},
         ),
         201,
     )
@@ -130,13 +130,21 @@ def test_nobody_sees_the_raters_identity(bus: Bus) -> None:
     visit = ok(bus.http.get(f"{API}/visits", params={"window_id": "w05"}, headers=staff))[-1]
     rater = id_number(66)
     ok(
-        bus.http.post(f"{API}/tickets", json={"group": "police", "identity": {"id_number": rater, "name": "钱评价"}}),
+        bus.http.post(
+            f"{API}/tickets",
+            json={"group": "police", "identity": {"method": "id_card", "id_number": rater, "name": "钱评价"}},
+        ),
         201,
     )
     rated = ok(
         bus.http.post(
             f"{API}/evaluations",
-            json={"visit_id": visit["id"], "level": 1, "channel": "evaluator", "identity": {"id_number": rater}},
+            json={
+                "visit_id": visit["id"],
+                "level": 1,
+                "channel": "evaluator",
+                "identity": {"method": "id_card", "id_number": rater},
+            },
         ),
         201,
     )

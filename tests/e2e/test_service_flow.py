@@ -5,7 +5,6 @@ follow-up; with personal data kept out of the database file and the logs."""
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,7 @@ from fastapi.testclient import TestClient
 
 from hallcore.clock import ManualClock
 from hallserver.app import create_app
-from hallserver.settings import Settings
-from tests.conftest import local, login
+from tests.conftest import fresh_sqlite, hall_settings, local, login
 from tests.integration.helpers import id_number
 
 API = "/api/v1"
@@ -32,9 +30,8 @@ def ok(response: Any, status: int = 200) -> Any:
 @pytest.fixture
 def hall(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[TestClient, ManualClock, Path]]:
     db = tmp_path / "hall.db"
-    shutil.copy(sqlite_template, db)
     clock = ManualClock(local(2026, 2, 12, 10, 0))  # Thursday before the Spring Festival
-    settings = Settings(database_url=f"sqlite:///{db}", identity_key="k" * 32, secret_dir=tmp_path / "secret")
+    settings = hall_settings(fresh_sqlite(sqlite_template, tmp_path), tmp_path)
     with TestClient(create_app(settings, clock)) as client:
         yield client, clock, db
 
@@ -62,7 +59,10 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
     clock.set(local(2026, 2, 14, 9, 50))
     window = login(client, "s05")  # a new working day, a new login (sessions last 12 hours)
     checked = ok(
-        client.post(f"{API}/appointments/checkin", json={"code": booking["code"], "identity": {"id_number": PERSON}})
+        client.post(
+            f"{API}/appointments/checkin",
+            json={"code": booking["code"], "identity": {"method": "id_card", "id_number": PERSON}},
+        )
     )
     assert checked["ticket"]["number"] == "Y001"
     assert ok(client.post(f"{API}/windows/w05/call-next", headers=window))["ticket"]["number"] == "Y001"
@@ -84,11 +84,11 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
         client.post(
             f"{API}/tickets",
             headers=desk,
-            json={"item_code": ITEM, "identity": {"id_number": PERSON, "name": "李晓明"}},
+            json={"item_code": ITEM, "identity": {"method": "id_card", "id_number": PERSON, "name": "李晓明"}},
         ),
         201,
-    )["ticket"]
-    assert ticket["number"] == "A001"
+    )
+    assert ticket["ticket"] == "A001"
     ok(client.post(f"{API}/windows/w05/call-next", headers=window))
     ok(client.post(f"{API}/windows/w05/start", headers=window))
     clock.advance(minutes=12)
@@ -99,7 +99,7 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
 
     # Progress: by serial number and by ID card; promised in working days from the calendar.
     by_serial = ok(client.get(f"{API}/progress", params={"serial_no": serial}))
-    by_id = ok(client.post(f"{API}/progress", json={"identity": {"id_number": PERSON}}))
+    by_id = ok(client.post(f"{API}/progress", json={"identity": {"method": "id_card", "id_number": PERSON}}))
     assert by_serial == by_id and by_serial[0]["status"] == "已受理" and by_serial[0]["item_name"] == "居住证申领"
     promised = guide["time_limit"]["promised_days"]
     assert by_serial[0]["promised_date"] == _working_days_after(client, "2026-02-24", promised)
@@ -114,7 +114,7 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
                 "indicators": {"attitude": 1},
                 "comment": "等太久",
                 "channel": "qr",
-                "identity": {"id_number": PERSON},
+                "identity": {"method": "id_card", "id_number": PERSON},
             },
         ),
         201,

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from broker.client import BusClient, BusSettings, BusTimeout
+from broker.client import BusClient, BusTimeout
 from broker.messages import DeviceAvailability, Reply, Request, TicketIssue, WindowAction
 from firmware_config.devices import BUS_KIND
 from kiosk.printer.decoder import decode
@@ -178,7 +178,7 @@ class Load:
                 request_id=Request.new_id(),
                 device_id=device,  # ignored by contract v2 (the topic names the sender)
                 group=GROUPS[seed % len(GROUPS)],
-                identity={"id_number": id_number(seed)},
+                identity={"method": "id_card", "id_number": id_number(seed)},
             )
             seed += 1
             if self.ask(device, "ticket.issue", request) is None:
@@ -311,10 +311,9 @@ def recovery(load: Load, since: float) -> float:
 
 def device_client(broker: HallBroker, device: str) -> BusClient:
     """A device's bus client with its own login and a persistent session."""
-    account = broker.account(device)
     kind = BUS_KIND[broker.devices.get(device).type]
     return BusClient(
-        BusSettings("demo", device, account.username, account.password, broker.host, broker.port),
+        broker.bus_settings(device),
         TOPICS.device(device, "availability"),
         lambda s: DeviceAvailability(ts=now(), state=s, kind=kind, version="test"),
     )

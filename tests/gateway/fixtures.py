@@ -4,7 +4,6 @@ its gateway on a manual clock, and device clients logging in with their own cred
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,18 +12,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from broker.client import BusClient, BusSettings
+from broker.client import BusClient
 from broker.messages import DeviceAvailability
 from broker.topics import Topics
-from firmware_config.credentials import device_account
 from firmware_config.devices import BUS_KIND, DeviceSet
 from firmware_config.hall import HallProfile
 from hallcore.clock import ManualClock
 from hallserver.app import create_app
 from hallserver.gateway.gateway import Gateway
-from hallserver.settings import Settings
 from tests.bus.fixtures import HallBroker
-from tests.conftest import login
+from tests.conftest import fresh_sqlite, hall_settings, login
 
 HALL = "demo"
 
@@ -83,10 +80,8 @@ class Bus:
     def device(self, device_id: str, *subscriptions: str, replies: bool = True) -> tuple[BusClient, Inbox]:
         """A connected client logged in as a device of the demo hall, subscribed to the given filters."""
         profile = self.devices.get(device_id)
-        account = device_account(self.secret_dir, device_id)
-        settings = BusSettings(HALL, device_id, account.username, account.password, self.broker.host, self.broker.port)
         client = BusClient(
-            settings,
+            self.broker.bus_settings(device_id),
             self.topics.device(device_id, "availability"),
             lambda s: DeviceAvailability.of(self.clock.now(), s, BUS_KIND[profile.type]),
         )
@@ -101,24 +96,10 @@ class Bus:
         return client, inbox
 
 
-def hall_settings(broker: HallBroker, tmp_path: Path, sqlite_template: Path) -> Settings:
-    """Settings of the demo hall on a copy of the migrated SQLite template, wired to the test broker."""
-    db = tmp_path / "hall.db"
-    shutil.copy(sqlite_template, db)
-    return Settings(
-        database_url=f"sqlite:///{db}",
-        identity_key="k" * 32,
-        secret_dir=broker.secret_dir,
-        broker_host=broker.host,
-        broker_port=broker.port,
-        public_url="http://hall.test:8000",
-    )
-
-
 @pytest.fixture
 def bus(broker: HallBroker, tmp_path: Path, sqlite_template: Path, clock: ManualClock) -> Iterator[Bus]:
     """The demo hall's server, with its gateway, on a real broker and a real SQLite database."""
-    settings = hall_settings(broker, tmp_path, sqlite_template)
+    settings = hall_settings(fresh_sqlite(sqlite_template, tmp_path), tmp_path, broker)
     with TestClient(create_app(settings, clock)) as http:
         http.headers.update(login(http, "m01"))
         state = Bus(broker, broker.secret_dir, broker.hall, broker.devices, clock, http)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import jsonschema
 
-from broker.client import BusClient, BusSettings
+from broker.client import BusClient
 from broker.messages import PAYLOADS, DeviceStatus, ServerAvailability, export_schemas
-from firmware_config.credentials import server_account
 from tests.gateway.fixtures import Bus, Inbox
 from tests.gateway.test_gateway import ticket_request, time_now, window_request
 from tests.integration.helpers import id_number
@@ -27,9 +26,8 @@ def pattern_of(topic: str) -> str:
 
 def test_schemas_validate_captured_traffic(bus: Bus, tmp_path: Path) -> None:
     # A tap on everything of the hall, with the server's own credentials (the only account that may read all).
-    account = server_account(bus.secret_dir)
     tap = BusClient(
-        BusSettings("demo", "contract-tap", account.username, account.password, bus.broker.host, bus.broker.port),
+        bus.broker.bus_settings("contract-tap", bus.broker.server_account()),
         "hall/demo/server/tap",  # its own availability; not part of the contract
         lambda s: ServerAvailability(ts=time_now(), state=s, version="tap"),  # type: ignore[arg-type]
     )
@@ -45,7 +43,10 @@ def test_schemas_validate_captured_traffic(bus: Bus, tmp_path: Path) -> None:
             DeviceStatus(ts=time_now(), paper="near_end", cover="closed"),
             retain=True,
         )
-        kiosk.request("ticket.issue", ticket_request("kiosk-01", group="police", identity={"id_number": id_number(3)}))
+        kiosk.request(
+            "ticket.issue",
+            ticket_request("kiosk-01", group="police", identity={"method": "id_card", "id_number": id_number(3)}),
+        )
         kiosk.request("ticket.issue", ticket_request("kiosk-01", group="police"))  # an error reply
         caller.request("window.call_next", window_request("caller-w05", "w05"))
         caller.request("window.recall", window_request("caller-w05", "w05"))

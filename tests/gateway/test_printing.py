@@ -45,7 +45,9 @@ def test_ticket_is_printed_and_paper_out_is_said_at_once(
     kiosk, notices = bus.device("kiosk-01", bus.topics.device("kiosk-01", "notice"))
     reply = kiosk.request(
         "ticket.issue",
-        ticket_request("kiosk-01", group="police", identity={"id_number": id_number(1), "name": "张小三"}),
+        ticket_request(
+            "kiosk-01", group="police", identity={"method": "id_card", "id_number": id_number(1), "name": "张小三"}
+        ),
     )
     assert reply.data is not None and reply.data["print_job_id"] and reply.data["print_error"] is None
     assert sim.wait_for(lambda s: any(b"\x1dV" in d or b"\x1d\x56" in d for d in s.documents()), timeout=10)

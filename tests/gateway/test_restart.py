@@ -18,14 +18,16 @@ def test_broker_restart_loses_no_call_and_no_print_job(bus: Bus) -> None:
     _, paper = bus.device("printer-kiosk-01", bus.topics.device("printer-kiosk-01", "job"), replies=False)
     display.stop()
     kiosk, _ = bus.device("kiosk-01")
-    bus.http.post("/api/v1/tickets", json={"group": "police", "identity": {"id_number": id_number(1)}})
+    bus.http.post(
+        "/api/v1/tickets", json={"group": "police", "identity": {"method": "id_card", "id_number": id_number(1)}}
+    )
 
     bus.broker.stop()
     time.sleep(0.3)
     # While the broker is down: a window calls (REST) and a citizen takes a ticket at the kiosk (bus).
     assert bus.http.post("/api/v1/windows/w05/call-next").json()["ticket"]["number"] == "A001"
     replies: list[Reply] = []
-    request = ticket_request("kiosk-01", group="police", identity={"id_number": id_number(2)})
+    request = ticket_request("kiosk-01", group="police", identity={"method": "id_card", "id_number": id_number(2)})
     waiter = threading.Thread(target=lambda: replies.append(kiosk.request("ticket.issue", request, timeout_s=10)))
     waiter.start()
     time.sleep(0.5)

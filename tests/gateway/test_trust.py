@@ -70,7 +70,8 @@ def test_window_finish_over_the_bus_prints_the_receipt_as_rest_does(bus: Bus) ->
     _, display = bus.device("display-w05", bus.topics.window_state("w05"), replies=False)
     kiosk, _ = bus.device("kiosk-01")
     issued = kiosk.request(
-        "ticket.issue", _ticket(item_code=ITEM, identity={"id_number": id_number(7), "name": "张小三"})
+        "ticket.issue",
+        _ticket(item_code=ITEM, identity={"method": "id_card", "id_number": id_number(7), "name": "张小三"}),
     )
     assert issued.status == "ok", issued.error
     caller, _ = bus.device("caller-w05")
@@ -94,7 +95,7 @@ def test_window_finish_over_the_bus_prints_the_receipt_as_rest_does(bus: Bus) ->
 
 def test_an_offline_availability_is_honoured_without_version(bus: Bus, caplog: pytest.LogCaptureFixture) -> None:
     kiosk, _ = bus.device("kiosk-03")
-    bus.gateway.drain()
+    _settle(kiosk)
     assert bus.gateway.seen["kiosk-03"].online
     topic = bus.topics.device("kiosk-03", "availability")
     kiosk.mqtt.publish(topic, json.dumps({"state": "offline"}), qos=1, retain=True).wait_for_publish(5)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hallcore.commands import IssueTicket
 from hallserver.db import session_scope
 from hallserver.models import Ticket
 from hallserver.services import tickets
@@ -34,7 +35,15 @@ def issue(engine: Engine, ctx: HallContext, **kw: Any) -> Ticket:
     """Issue a ticket; defaults to an anonymous consultation ticket."""
     if "item_code" not in kw and "group" not in kw:
         kw["group"] = "consult"
-    return tx(engine, lambda s: tickets.issue_ticket(s, ctx, tickets.IssueRequest(**kw)).ticket)
+    return tx(engine, lambda s: tickets.issue_ticket(s, ctx, command(**kw)).ticket)
+
+
+def command(**kw: Any) -> IssueTicket:
+    """The ticket.issue command from flat keywords (`id_number`, `name`, `method` form its identity)."""
+    person = {k: kw.pop(k) for k in ("id_number", "name", "method") if k in kw}
+    if person.get("id_number"):
+        kw["identity"] = {"method": "id_card", **person}
+    return IssueTicket(**kw)
 
 
 def reload(engine: Engine, ticket_id: int) -> Ticket:

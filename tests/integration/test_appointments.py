@@ -15,9 +15,8 @@ from sqlmodel import SQLModel, select
 
 from hallcore.clock import ManualClock
 from hallcore.errors import HallError
-from hallserver.appointments import service
-from hallserver.appointments.models import AppointmentSlot, Booking, BookingSuspension
-from hallserver.models import Ticket
+from hallserver.models import AppointmentSlot, Booking, BookingSuspension, Ticket
+from hallserver.services import appointments as service
 from hallserver.services.context import HallContext
 from tests.conftest import local
 from tests.integration.helpers import id_number, item_in, tx

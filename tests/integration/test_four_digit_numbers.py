@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hallcore.commands import IssueTicket
 from hallcore.errors import HallError
-from hallserver.gateway.state import recent_calls
 from hallserver.models import Outcome, TicketCounter, TicketState, Visit
 from hallserver.services import evaluations, tickets, windows
 from hallserver.services.context import HallContext
+from hallserver.views.bus_state import recent_calls
 from tests.integration.helpers import id_number, issue, item_in, reload, tx
 
 W = "w16"  # 16号窗口 serves the anonymous consult group, prefix G
@@ -55,7 +56,7 @@ def test_after_999_comes_1000_and_calls_keep_the_order(engine: Engine, ctx: Hall
 def test_waiting_ahead_counts_across_999_and_1000(engine: Engine, ctx: HallContext) -> None:
     set_counter(engine, ctx, "G", 998)
     first = issue(engine, ctx)
-    second = tx(engine, lambda s: tickets.issue_ticket(s, ctx, tickets.IssueRequest(group="consult")))
+    second = tx(engine, lambda s: tickets.issue_ticket(s, ctx, IssueTicket(group="consult")))
     assert (first.number, second.ticket.number) == ("G999", "G1000")
     assert second.waiting_ahead == 1
 

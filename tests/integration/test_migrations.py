@@ -7,7 +7,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
-import hallserver.appointments.models
 import hallserver.models  # noqa: F401
 from hallserver.db import downgrade, upgrade
 

@@ -236,7 +236,7 @@ def test_demo_control_swipes_a_test_card(kiosk: KioskDriver, stage: Stage) -> No
 def test_rate_a_visit_and_query_progress_by_card(kiosk: KioskDriver, bus: Bus) -> None:
     from tests.ui.helpers import serve
 
-    body = {"item_code": RESIDENCE, "identity": {"id_number": CARD_ID, "name": CARD_NAME}}
+    body = {"item_code": RESIDENCE, "identity": {"method": "id_card", "id_number": CARD_ID, "name": CARD_NAME}}
     response = bus.http.post("/api/v1/tickets", json=body)
     assert response.status_code == 201, response.text
     serve(bus, "w01", outcome="受理")  # accepted: a case with a serial number, promised in working days

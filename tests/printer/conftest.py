@@ -107,17 +107,8 @@ class Server:
 @pytest.fixture
 def server(broker: HallBroker) -> Iterator[Server]:
     """A client logged in with the hall server's account, listening to every device event and status."""
-    account = broker.server_account()
     client = BusClient(
-        BusSettings(
-            "demo",
-            f"hallserver-test-{uuid.uuid4().hex[:6]}",
-            account.username,
-            account.password,
-            broker.host,
-            broker.port,
-            session_expiry_s=0,
-        ),
+        broker.bus_settings(f"hallserver-test-{uuid.uuid4().hex[:6]}", broker.server_account(), session_expiry_s=0),
         TOPICS.server_availability(),
         lambda s: ServerAvailability(ts=datetime.now(ZONE), state=s, version="test"),
     )
@@ -153,8 +144,7 @@ def printer_profile(broker: HallBroker, device: str, port: int, width: int = 80,
 
 def bus_settings(broker: HallBroker, device: str) -> BusSettings:
     """A device's broker login on the test broker."""
-    account = broker.account(device)
-    return BusSettings("demo", device, account.username, account.password, broker.host, broker.port)
+    return broker.bus_settings(device)
 
 
 def wait_online(server: Server, device: str, since: datetime) -> None:

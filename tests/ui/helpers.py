@@ -7,20 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from broker.client import BusSettings
-from firmware_config.credentials import device_account
 from kiosk.display.hallinfo import HallInfo
 from kiosk.display.service import DisplayService
 from kiosk.voice.announcer import Announcer
 from kiosk.voice.player import SilentPlayer
 from kiosk.voice.tts import SpeechRenderer
-from tests.gateway.fixtures import HALL, Bus
+from tests.gateway.fixtures import Bus
 from tests.integration.helpers import id_number
 
 
 def device_bus(bus: Bus, device_id: str) -> BusSettings:
     """The broker login of a demo device."""
-    account = device_account(bus.secret_dir, device_id)
-    return BusSettings(HALL, device_id, account.username, account.password, bus.broker.host, bus.broker.port)
+    return bus.broker.bus_settings(device_id)
 
 
 def start_display(bus: Bus, device_id: str, voice_dir: Path | None = None, **changes: Any) -> DisplayService:
@@ -43,10 +41,10 @@ def issue(bus: Bus, group: str = "police", seed: int = 1) -> str:
     """Take a ticket over the REST API; its number."""
     body: dict[str, Any] = {"group": group}
     if group != "consult":
-        body["identity"] = {"id_number": id_number(seed), "name": "张小三"}
+        body["identity"] = {"method": "id_card", "id_number": id_number(seed), "name": "张小三"}
     response = bus.http.post("/api/v1/tickets", json=body)
     assert response.status_code == 201, response.text
-    return str(response.json()["ticket"]["number"])
+    return str(response.json()["ticket"])
 
 
 def serve(bus: Bus, window: str, outcome: str = "咨询") -> None:

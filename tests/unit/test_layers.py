@@ -79,6 +79,26 @@ def test_no_import_goes_up_a_layer() -> None:
     assert not upward, "imports against the layers:\n" + "\n".join(upward)
 
 
+# Inside the server, lowest first: tables, domain services, then reporting and presentation. A module of one
+# of these may import its own layer and those listed before it, and no other part of the server (views, api,
+# gateway, live, console, the app and its settings all stand above them).
+SERVER_LAYERS = ("models", "services", "presentation")
+
+
+def test_server_layers_do_not_import_upwards() -> None:
+    upward = []
+    for module, targets in _graph().items():
+        parts = module.split(".")
+        if parts[0] != "hallserver" or len(parts) < 2 or parts[1] not in SERVER_LAYERS:
+            continue
+        allowed = set(SERVER_LAYERS[: SERVER_LAYERS.index(parts[1]) + 1])
+        for target in targets:
+            other = target.split(".")
+            if other[0] == "hallserver" and len(other) > 1 and other[1] not in allowed:
+                upward.append(f"{module} → {target}")
+    assert not upward, "server imports against the layers:\n" + "\n".join(sorted(upward))
+
+
 def test_no_import_cycle() -> None:
     graph = _graph()
     cycles: list[list[str]] = []

@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from hallserver.models import UTCDateTime, utc_field
+from hallserver.models.columns import UTCDateTime, utc_field
 
 
 class BookingState(StrEnum):

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from hallserver.services.charts import text_width
+from hallserver.presentation.charts import text_width
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
 

@@ -64,8 +64,8 @@ class DueRectification:
 class Facts:
     """Everything the alerts are computed from."""
 
-    groups: Sequence[Mapping[str, Any]]  # services.floor.groups()
-    devices: Sequence[Mapping[str, Any]]  # services.floor.devices()
+    groups: Sequence[Mapping[str, Any]]  # presentation.floor.groups()
+    devices: Sequence[Mapping[str, Any]]  # presentation.floor.devices()
     reviews: Sequence[BadReview] = ()
     rectifications: Sequence[DueRectification] = ()
     assists: Sequence[Mapping[str, Any]] = ()  # open kiosk help requests (AssistCall.public())

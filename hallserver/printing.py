@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from firmware_config.devices import DeviceSet, bound_window
-from hallserver.gateway.effects import Effects, PrintOrder
-from hallserver.services.paperwork import Paper
+from hallserver.events import Effects, PrintOrder
+from hallserver.presentation.paperwork import Paper
 
 
 class Printers(Protocol):

@@ -13,11 +13,9 @@ from sqlmodel import Session
 
 from hallcore.catalog.schema import Bundle, Item, Material
 from hallcore.documents import NoticeDocument, ReceiptDocument
-from hallserver.models import Outcome, Person, ServiceCase, Visit
+from hallserver.models import Outcome, Person, ServiceCase, Visit, needs_paper
 from hallserver.services.context import HallContext
 
-RECEIPT_OUTCOMES = (Outcome.accepted, Outcome.rongque, Outcome.completed, Outcome.rejected)
-NOTICE_OUTCOMES = (Outcome.supplement,)
 KIND_LABELS = {"receipt": "受理凭证", "notice": "一次性告知书"}
 
 
@@ -35,11 +33,6 @@ class Paper:
         if self.kind == "receipt" and self.document.get("rejection_reason"):
             return "不予受理凭证"
         return KIND_LABELS[self.kind]
-
-
-def needs_paper(outcome: str | None) -> bool:
-    """Whether a visit with this outcome ends with a printed document (咨询 and 转办 do not)."""
-    return outcome in RECEIPT_OUTCOMES or outcome in NOTICE_OUTCOMES
 
 
 def for_visit(session: Session, ctx: HallContext, visit: Visit, base_url: str | None = None) -> Paper | None:

@@ -1,0 +1,128 @@
+"""Tables of the service itself: citizens (encrypted), visits at the windows, and accepted cases (办件)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from hallcore.commands import Outcome  # the command and the row share it
+from hallserver.models.columns import UTCDateTime, utc_field
+
+# The paper a visit ends with: a 受理凭证 (不予受理凭证 for a rejection) or the 一次性告知书 listing what to bring.
+RECEIPT_OUTCOMES = (Outcome.accepted, Outcome.rongque, Outcome.completed, Outcome.rejected)
+NOTICE_OUTCOMES = (Outcome.supplement,)
+
+
+def needs_paper(outcome: str | None) -> bool:
+    """Whether a visit with this outcome ends with a printed document (咨询 and 转办 do not)."""
+    return outcome in RECEIPT_OUTCOMES or outcome in NOTICE_OUTCOMES
+
+
+class Person(SQLModel, table=True):
+    """A citizen known by a keyed hash; the ID number and name are kept only encrypted (AES-GCM)."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(max_length=64, unique=True, index=True)
+    id_kind: str = Field(max_length=20)
+    masked_id: str = Field(max_length=18)
+    masked_name: str | None = Field(default=None, max_length=20)
+    key_id: str = Field(max_length=16)
+    id_cipher: str = Field(sa_type=sa.Text)
+    name_cipher: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class CaseStatus(StrEnum):
+    """Where an accepted case (办件) stands."""
+
+    accepted = "已受理"
+    reviewing = "审查中"
+    completed = "已办结"
+    ready = "待领取"
+    collected = "已领取"
+    posted = "已邮寄"
+
+
+class Visit(SQLModel, table=True):
+    """One service at a window (a ticket served, or one leg of it before a transfer)."""
+
+    __tablename__ = "visit"
+    __table_args__ = (
+        sa.Index("ix_visit_ended", "ended_at"),
+        sa.Index("ix_visit_window_ended", "window_id", "ended_at"),
+        # Covering indexes for reports: one per dimension, holding every column a report reads.
+        *(
+            sa.Index(f"ix_visit_report_{dim}", dim, "service_date", "wait_s", "service_s", "rating_gb", "rect_state")
+            for dim in ("window_id", "staff_id", "item_code", "department")
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    ticket_number: str = Field(max_length=8)
+    service_date: date
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    group_code: str = Field(max_length=32)
+    item_code: str | None = Field(default=None, max_length=64, index=True)
+    window_id: str = Field(max_length=8)
+    staff_id: str | None = Field(default=None, max_length=32, index=True)
+    staff_role: str = Field(max_length=1)
+    department: str | None = Field(default=None, max_length=60, index=True)
+    arrived_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    called_at: datetime | None = utc_field()
+    started_at: datetime | None = utc_field()
+    ended_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    wait_s: int = Field(default=0, description="arrival → call")
+    service_s: int = Field(default=0, description="start → end")
+    outcome: str = Field(max_length=8)
+    materials: str | None = Field(default=None, sa_type=sa.Text, description="JSON: missing or owed materials")
+    deadline: date | None = None
+    reason: str | None = Field(default=None, max_length=200)
+    serial_no: str | None = Field(default=None, max_length=80, index=True)
+    # Kept in step by the evaluation services, so a report reads one narrow index instead of three tables.
+    rating_gb: int | None = Field(default=None, description="The initial rating (GB code), if any")
+    rect_state: str | None = Field(default=None, max_length=8, description="open | on_time | late")
+
+
+class SerialCounter(SQLModel, table=True):
+    """Last sequence of the unified business serial number per item and day: never reused."""
+
+    __tablename__ = "serial_counter"
+
+    item_code: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    last: int = 0
+
+
+class ServiceCase(SQLModel, table=True):
+    """An accepted case (办件) with its unified business serial number (统一业务流水号)."""
+
+    __tablename__ = "service_case"
+
+    serial_no: str = Field(primary_key=True, max_length=80)
+    item_code: str = Field(max_length=64)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    accepted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    promised_date: date
+    status: str = Field(default=CaseStatus.accepted, max_length=8)
+    delivery: str = Field(default="窗口领取", max_length=8)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Each status change of a case, for the progress query's history."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    serial_no: str = Field(foreign_key="service_case.serial_no", index=True, max_length=80)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = Field(max_length=8)
+    note: str | None = Field(default=None, max_length=200)
+    actor: str | None = Field(default=None, max_length=40)

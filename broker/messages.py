@@ -294,19 +294,24 @@ class CatalogVersion(Message):
     url: str
 
 
+# Request model per action (a new action: its model here, its handler, and its line in ALLOWED_ACTIONS).
+REQUEST_MODELS: dict[str, type[Request]] = {
+    "ticket.issue": TicketIssue,
+    "appointment.checkin": AppointmentCheckin,
+    "progress.query": ProgressQuery,
+    "evaluation.submit": EvaluationSubmit,
+    "guide.print": GuidePrint,
+    "visit.recent": VisitRecent,
+    "assist.request": AssistRequest,
+}
+
 # Payload model per topic pattern (for the schema export and for tests that validate captured traffic).
 PAYLOADS: dict[str, type[Message]] = {
     "server/availability": ServerAvailability,
     "device/{device}/availability": DeviceAvailability,
     "device/{device}/status": DeviceStatus,
     "device/{device}/config": DeviceConfig,
-    "device/{device}/request/ticket.issue": TicketIssue,
-    "device/{device}/request/appointment.checkin": AppointmentCheckin,
-    "device/{device}/request/progress.query": ProgressQuery,
-    "device/{device}/request/evaluation.submit": EvaluationSubmit,
-    "device/{device}/request/guide.print": GuidePrint,
-    "device/{device}/request/visit.recent": VisitRecent,
-    "device/{device}/request/assist.request": AssistRequest,
+    **{f"device/{{device}}/request/{action}": model for action, model in REQUEST_MODELS.items()},
     "device/{device}/request/window.*": WindowAction,
     "device/{device}/reply": Reply,
     "device/{device}/job": PrintJob,
@@ -318,16 +323,6 @@ PAYLOADS: dict[str, type[Message]] = {
     "call": Call,
     "calls/recent": RecentCalls,
     "catalog/version": CatalogVersion,
-}
-
-REQUEST_MODELS: dict[str, type[Request]] = {
-    "ticket.issue": TicketIssue,
-    "appointment.checkin": AppointmentCheckin,
-    "progress.query": ProgressQuery,
-    "evaluation.submit": EvaluationSubmit,
-    "guide.print": GuidePrint,
-    "visit.recent": VisitRecent,
-    "assist.request": AssistRequest,
 }
 
 

@@ -34,18 +34,11 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """Project modules this module imports (at any depth of the file, TYPE_CHECKING blocks excepted)."""
+    """Project modules this module imports, anywhere in the file: in functions and in TYPE_CHECKING blocks too
+    (an import hidden in a function or kept for types only is still an arrow of the design)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = {
-        id(n)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-        for n in ast.walk(node)
-    }
     found: set[str] = set()
     for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -11,8 +11,9 @@ setup:
 run: setup
 	@$(HALLQ) run
 
+# Two workers (the machines have two cores); a test file stays on one worker with its fixtures.
 test: setup
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
 	@$(PY) -m bench

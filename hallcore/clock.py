@@ -46,6 +46,13 @@ class OffsetClock:
         return self._base.now() + self._offset
 
 
+def require_offset(value: datetime | None) -> datetime | None:
+    """A demo clock's instants need their UTC offset (settings validator for server and devices alike)."""
+    if value is not None and value.tzinfo is None:
+        raise ValueError("clock_start and clock_set_at need a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
+    return value
+
+
 def hall_clock(start: datetime | None, set_at: datetime | None = None, base: Clock | None = None) -> Clock:
     """The hall's clock: the wall clock, or a demo clock that read `start` at `set_at` (server and devices)."""
     if start is None:

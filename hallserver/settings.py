@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from firmware_config.hall import HALLS_DIR
 from firmware_config.paths import PROJECT_ROOT
 from hallcore.calendar import HOLIDAYS_FILE
-from hallcore.clock import Clock, hall_clock
+from hallcore.clock import Clock, hall_clock, require_offset
 
 
 class Settings(BaseSettings):
@@ -80,12 +80,7 @@ class Settings(BaseSettings):
         """The hall's clock: the wall clock, or the demo clock from clock_start (read at clock_set_at)."""
         return hall_clock(self.clock_start, self.clock_set_at, base)
 
-    @field_validator("clock_start", "clock_set_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("clock_start and clock_set_at need a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
-        return value
+    _aware = field_validator("clock_start", "clock_set_at")(require_offset)
 
     @field_validator("database_url")
     @classmethod

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from firmware_config.settings import HallFiles
-from hallcore.clock import Clock, hall_clock
+from hallcore.clock import Clock, hall_clock, require_offset
 
 
 class DeviceSettings(HallFiles):
@@ -34,9 +34,4 @@ class DeviceSettings(HallFiles):
         """The server's clock: the wall clock, or the demo clock `hallq run` hands its devices."""
         return hall_clock(self.clock_start, self.clock_set_at, base)
 
-    @field_validator("clock_start", "clock_set_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("clock_start and clock_set_at need a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
-        return value
+    _aware = field_validator("clock_start", "clock_set_at")(require_offset)

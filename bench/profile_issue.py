@@ -49,7 +49,7 @@ HISTORIES = (0, 3_600, 36_000, 90_000)  # a day, two weeks, about a month of a c
 STAGES = {
     "issue_ticket (services: counter, real-name checks, insert, event log)": ("services/tickets.py", "issue_ticket"),
     "  of which waiting_ahead + estimate (2 COUNT/AVG queries)": ("services/estimates.py", "wait_for"),
-    "stored-reply lookup (idempotency, 1 SELECT)": ("gateway/gateway.py", "_stored_reply"),
+    "stored-reply lookup (idempotency, 1 SELECT)": ("gateway/requests.py", "_stored_reply"),
     "publish effects: queue state + print job (_apply)": ("gateway/gateway.py", "_apply"),
     "transaction commit (SQLite fsync / PostgreSQL round trip)": ("sqlalchemy/engine/base.py", "_commit_impl"),
     "request validation (pydantic)": ("pydantic/main.py", "model_validate"),

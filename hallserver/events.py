@@ -63,16 +63,16 @@ class Publisher:
         with self._lock:
             self._listeners.append(listener)
 
-    def publish(self, kind: ChangeKind, detail: Any) -> None:
-        """Tell every listener."""
+    def publish(self, kind: ChangeKind, detail: Any, done: Listener | None = None) -> None:
+        """Tell every listener (but `done`, the publisher's own listener when it already acted on it)."""
         with self._lock:
-            listeners = list(self._listeners)
+            listeners = [listener for listener in self._listeners if listener != done]
         for listener in listeners:
             try:
                 listener(kind, detail)
             except Exception:  # a broken listener must never fail the action that changed something
                 log.exception("a listener of %s failed", kind)
 
-    def changed(self, effects: Effects) -> None:
+    def changed(self, effects: Effects, done: Listener | None = None) -> None:
         """What an action changed (published even when empty: a rating changes the alerts)."""
-        self.publish("effects", effects)
+        self.publish("effects", effects, done)

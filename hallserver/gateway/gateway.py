@@ -112,13 +112,10 @@ class Gateway(Requests, DeviceTracking):
         done.wait(timeout)
 
     def _on_change(self, kind: str, detail: Any) -> None:
-        """The publisher's news: put what an action changed on the bus (on the worker thread, in order)."""
+        """The publisher's news from REST: put what an action changed on the bus (on the worker, in order)."""
         if kind != "effects" or detail.empty:
             return
-        if threading.current_thread() is self._worker:
-            self._apply(detail)  # a bus request's own effects: right after its reply
-        else:
-            self._work.put(lambda: self._apply(detail))
+        self._work.put(lambda: self._apply(detail))
 
     def _run(self) -> None:
         while (job := self._work.get()) is not None:

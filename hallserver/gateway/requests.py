@@ -49,6 +49,8 @@ class Requests:
     client: BusClient
     topics: Topics
     _work: queue.Queue[Callable[[], None] | None]
+    _apply: Callable[[Effects], None]
+    _on_change: Callable[[str, Any], None]
 
     def _on_request(self, topic: str, payload: bytes) -> None:
         self._work.put(lambda: self._handle_request(topic, payload))
@@ -72,7 +74,9 @@ class Requests:
             return
         reply, effects = self._answer(action, device_id, request_id, raw)
         self._reply(device_id, reply)
-        self.publisher.changed(effects)  # even empty: a rating or a help request changes the alerts
+        self._apply(effects)  # on the bus right after the reply, on this (the worker's) thread
+        # …and to every other listener (the live floor), even when empty: a rating changes the alerts.
+        self.publisher.changed(effects, done=self._on_change)
 
     def _answer(self, action: str, device_id: str, request_id: str, raw: dict[str, Any]) -> tuple[Reply, Effects]:
         device = self.devices.get(device_id)

@@ -11,6 +11,7 @@ import pytest
 from firmware_config.devices import KioskProfile
 from kiosk.printer.agent import PrinterAgent
 from kiosk.printer.simulator import PrinterSimulator
+from kiosk.terminal.service import KioskService
 from kiosk.ui.device import DeviceSetup
 from tests.gateway.fixtures import Bus
 from tests.printer.conftest import bus_settings, printer_profile
@@ -27,6 +28,17 @@ def kiosk_setup(bus: Bus, device_id: str = "kiosk-01", **changes: object) -> Dev
     return DeviceSetup(
         profile.model_copy(update=changes), device_bus(bus, device_id), bus.hall.hall.name, bus.hall, bus.devices
     )
+
+
+@pytest.fixture
+def kiosk_service(bus: Bus) -> Iterator[KioskService]:
+    """kiosk-01's bus service (no screen), connected."""
+    setup = kiosk_setup(bus)
+    service = KioskService(setup.profile, setup.bus, bus.clock.now)  # type: ignore[arg-type]
+    service.start(wait_s=5)
+    assert service.bus.wait_connected(5)
+    yield service
+    service.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ assist.request reaches the staff's list."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,28 +14,16 @@ from kiosk.printer.simulator import PrinterSimulator
 from kiosk.terminal.service import KioskError, KioskService
 from tests.gateway.fixtures import Bus
 from tests.integration.helpers import id_number
-from tests.kiosk.conftest import kiosk_setup
 from tests.ui.helpers import serve
 
 RESIDENCE = "11440300MB2D41730K000172102000000"
 
 
-@pytest.fixture
-def kiosk(bus: Bus) -> Iterator[KioskService]:
-    """kiosk-01's bus service, connected."""
-    setup = kiosk_setup(bus)
-    service = KioskService(setup.profile, setup.bus, bus.clock.now)  # type: ignore[arg-type]
-    service.start(wait_s=5)
-    assert service.bus.wait_connected(5)
-    yield service
-    service.stop()
-
-
 def test_guide_print_prints_the_checklist(
-    bus: Bus, kiosk: KioskService, kiosk_printer: tuple[PrinterAgent, PrinterSimulator]
+    bus: Bus, kiosk_service: KioskService, kiosk_printer: tuple[PrinterAgent, PrinterSimulator]
 ) -> None:
     _, sim = kiosk_printer
-    data = kiosk.request("guide.print", item_code=RESIDENCE)
+    data = kiosk_service.request("guide.print", item_code=RESIDENCE)
     assert data["print_job_id"] and data["print_error"] is None and data["item_name"] == "居住证申领"
     assert sim.wait_for(lambda s: len(s.documents()) >= 1, timeout=10)
     printed = decode(sim.documents()[-1])
@@ -44,26 +31,26 @@ def test_guide_print_prints_the_checklist(
     assert "办事材料清单" in text and "居住证申领" in text and "所需材料" in text
     assert printed.qr_codes[0] == f"http://hall.test:8000/api/v1/catalog/items/{RESIDENCE}"
     with pytest.raises(KioskError) as refused:
-        kiosk.request("guide.print", item_code="NO-SUCH-ITEM")
+        kiosk_service.request("guide.print", item_code="NO-SUCH-ITEM")
     assert refused.value.code == "unknown_item"
 
 
-def test_recent_visits_then_rate_one(bus: Bus, kiosk: KioskService) -> None:
+def test_recent_visits_then_rate_one(bus: Bus, kiosk_service: KioskService) -> None:
     person = {"id_number": id_number(5), "name": "张小三", "method": "id_card"}
-    issued = kiosk.request("ticket.issue", group="police", identity=person)
+    issued = kiosk_service.request("ticket.issue", group="police", identity=person)
     serve(bus, "w01")
-    visits = kiosk.request("visit.recent", identity=person)["visits"]
+    visits = kiosk_service.request("visit.recent", identity=person)["visits"]
     assert [(v["ticket"], v["rated"]) for v in visits] == [(issued["ticket"], False)]
     assert visits[0]["window_name"] == "1号窗口" and "张" not in str(visits)
-    rated = kiosk.request("evaluation.submit", visit_id=visits[0]["visit_id"], level=5, channel="kiosk")
+    rated = kiosk_service.request("evaluation.submit", visit_id=visits[0]["visit_id"], level=5, channel="kiosk")
     assert rated["is_bad"] is False
-    assert kiosk.request("visit.recent", identity=person)["visits"][0]["rated"] is True
+    assert kiosk_service.request("visit.recent", identity=person)["visits"][0]["rated"] is True
     stranger = {"id_number": id_number(6), "method": "id_card"}
-    assert kiosk.request("visit.recent", identity=stranger) == {"visits": []}
+    assert kiosk_service.request("visit.recent", identity=stranger) == {"visits": []}
 
 
-def test_assist_request_reaches_the_staff_list(bus: Bus, kiosk: KioskService) -> None:
-    data = kiosk.request("assist.request", reason="老年人需要帮助", screen="home", elderly=True)
+def test_assist_request_reaches_the_staff_list(bus: Bus, kiosk_service: KioskService) -> None:
+    data = kiosk_service.request("assist.request", reason="老年人需要帮助", screen="home", elderly=True)
     assert data["assist_id"] and "工作人员" in data["message"]
     listed = bus.http.get("/api/v1/assist-requests").json()
     assert listed[0]["device_id"] == "kiosk-01" and listed[0]["location"] == "一楼大厅入口"
@@ -73,13 +60,13 @@ def test_assist_request_reaches_the_staff_list(bus: Bus, kiosk: KioskService) ->
     assert bus.http.get("/api/v1/assist-requests", params={"open_only": True}).json() == []
 
 
-def test_server_going_offline_is_noticed_at_once(bus: Bus, kiosk: KioskService) -> None:
-    assert kiosk.online and kiosk.offline_reason is None
+def test_server_going_offline_is_noticed_at_once(bus: Bus, kiosk_service: KioskService) -> None:
+    assert kiosk_service.online and kiosk_service.offline_reason is None
     bus.gateway.client.stop()  # the server says offline on its availability topic (its will, when it crashes)
     deadline = time.monotonic() + 5
-    while kiosk.online and time.monotonic() < deadline:
+    while kiosk_service.online and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not kiosk.online and kiosk.offline_reason == "大厅服务器暂时离线"
+    assert not kiosk_service.online and kiosk_service.offline_reason == "大厅服务器暂时离线"
     with pytest.raises(KioskError) as refused:
-        kiosk.request("ticket.issue", group="consult")
+        kiosk_service.request("ticket.issue", group="consult")
     assert refused.value.code == "unavailable" and "大厅服务器暂时离线" in refused.value.message

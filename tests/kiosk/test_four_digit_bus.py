@@ -4,8 +4,6 @@ printer: ticket.issue answers G1000 and the slip prints it whole; after G9999 th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from hallserver.db import session_scope
@@ -15,18 +13,6 @@ from kiosk.printer.decoder import decode
 from kiosk.printer.simulator import PrinterSimulator
 from kiosk.terminal.service import KioskError, KioskService
 from tests.gateway.fixtures import Bus
-from tests.kiosk.conftest import kiosk_setup
-
-
-@pytest.fixture
-def kiosk(bus: Bus) -> Iterator[KioskService]:
-    """kiosk-01's bus service, connected."""
-    setup = kiosk_setup(bus)
-    service = KioskService(setup.profile, setup.bus, bus.clock.now)  # type: ignore[arg-type]
-    service.start(wait_s=5)
-    assert service.bus.wait_connected(5)
-    yield service
-    service.stop()
 
 
 def set_counter(bus: Bus, series: str, last: int) -> None:
@@ -41,11 +27,11 @@ def set_counter(bus: Bus, series: str, last: int) -> None:
 
 
 def test_the_kiosk_issues_and_prints_g1000_then_hears_numbers_exhausted(
-    bus: Bus, kiosk: KioskService, kiosk_printer: tuple[PrinterAgent, PrinterSimulator]
+    bus: Bus, kiosk_service: KioskService, kiosk_printer: tuple[PrinterAgent, PrinterSimulator]
 ) -> None:
     _, sim = kiosk_printer
     set_counter(bus, "G", 999)
-    issued = kiosk.request("ticket.issue", group="consult")
+    issued = kiosk_service.request("ticket.issue", group="consult")
     assert issued["ticket"] == "G1000" and issued["print_job_id"]
     assert sim.wait_for(lambda s: len(s.documents()) >= 1, timeout=10)
     printed = decode(sim.documents()[-1])
@@ -55,6 +41,6 @@ def test_the_kiosk_issues_and_prints_g1000_then_hears_numbers_exhausted(
 
     set_counter(bus, "G", 9999)
     with pytest.raises(KioskError) as refused:
-        kiosk.request("ticket.issue", group="consult")
+        kiosk_service.request("ticket.issue", group="consult")
     assert refused.value.code == "numbers_exhausted"
     assert str(refused.value) == "今日综合咨询号码已发完，请明日再来或预约办理"

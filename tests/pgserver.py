@@ -59,7 +59,11 @@ class TempPostgres:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        # Tests connect as an ordinary role that may create databases, as on CI and in a real hall;
+        # a superuser would hide permission failures.
+        self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
+                  "-v", "ON_ERROR_STOP=1", "-c", "CREATE ROLE hallq LOGIN CREATEDB")
+        return f"postgresql+psycopg://hallq@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
         """Stop the server and remove its files."""

@@ -8,13 +8,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.hallsim.configs import standard_setups
 from bench.hallsim.erlang import pooled_reference
-from bench.hallsim.metrics import Metrics
 from bench.hallsim.plots import plot_day
 from bench.hallsim.runner import run_scenario
-from bench.hallsim.scenario import load_scenario, scenario_keys
 from bench.hallsim.study import SWEEP, check, sweep_setups
+from hallserver.simulation.configs import standard_setups
+from hallserver.simulation.metrics import Metrics
+from hallserver.simulation.scenario import load_scenario, scenario_keys
 
 
 def line(m: Metrics) -> str:

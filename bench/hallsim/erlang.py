@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bench.hallsim.scenario import Scenario, minutes_of
+from hallserver.simulation.scenario import Scenario, minutes_of
 
 
 def erlang_b(servers: int, load: float) -> float:

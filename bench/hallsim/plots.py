@@ -10,9 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
-from bench.hallsim.metrics import queue_curve, wait_curve
 from bench.hallsim.runner import ScenarioRun
-from bench.hallsim.scenario import minutes_of
+from hallserver.simulation.metrics import queue_curve, wait_curve
+from hallserver.simulation.scenario import minutes_of
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 STYLES = {  # setup key → (colour, line style)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bench.hallsim.erlang import Reference
-from bench.hallsim.metrics import Metrics
 from bench.hallsim.study import SWEEP, Study, TargetCheck, check, series_over_limit
 from bench.report_format import f, pct, table, yes
+from hallserver.simulation.metrics import Metrics
 
 METRIC_HEADER = [
     "配置",

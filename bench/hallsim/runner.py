@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.hallsim.arrivals import Day, generate
-from bench.hallsim.configs import Setup, standard_setups
-from bench.hallsim.engine import SimResult, simulate
-from bench.hallsim.metrics import Metrics, measure
 from bench.hallsim.proposal import VARIANTS
-from bench.hallsim.scenario import Scenario
 from hallserver.services.allocation import Candidate, Situation, get_policy
+from hallserver.simulation.arrivals import Day, generate
+from hallserver.simulation.configs import Setup, standard_setups
+from hallserver.simulation.engine import SimResult, simulate
+from hallserver.simulation.metrics import Metrics, measure
+from hallserver.simulation.scenario import Scenario
 
 
 def resolve(name: str) -> Callable[[Situation], Candidate | None]:

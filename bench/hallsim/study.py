@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.hallsim.configs import Setup, dedicated, pooled, scenario_setup, standard_setups
 from bench.hallsim.erlang import Reference, pooled_reference
-from bench.hallsim.metrics import Metrics
 from bench.hallsim.plots import plot_day, plot_groups
 from bench.hallsim.runner import ScenarioRun, run_scenario
-from bench.hallsim.scenario import Scenario, load_scenario, scenario_keys
 from hallcore.announce import MAX_SEQ
+from hallserver.simulation.configs import Setup, dedicated, pooled, scenario_setup, standard_setups
+from hallserver.simulation.metrics import Metrics
+from hallserver.simulation.scenario import Scenario, load_scenario, scenario_keys
 
 TARGET_RATIO = 0.85
 TARGET_APPOINTMENT_P95 = 5.0

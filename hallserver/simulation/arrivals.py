@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.hallsim.scenario import Scenario, minutes_of
+from hallserver.simulation.scenario import Scenario, minutes_of
 
 WALK_IN, GREEN, BOOKED = "walk_in", "green", "booked"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.hallsim.scenario import Scenario, minutes_of
 from firmware_config.hall import WindowKind
+from hallserver.simulation.scenario import Scenario, minutes_of
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bench.hallsim.arrivals import BOOKED, GREEN, Citizen, Day
-from bench.hallsim.configs import Setup, SimWindow
-from bench.hallsim.scenario import Scenario, minutes_of
 from hallserver.models import Priority
 from hallserver.services.allocation import Candidate, Situation
+from hallserver.simulation.arrivals import BOOKED, GREEN, Citizen, Day
+from hallserver.simulation.configs import Setup, SimWindow
+from hallserver.simulation.scenario import Scenario, minutes_of
 
 Policy = Callable[[Situation], Candidate | None]
 ARRIVE, FREE, WAKE, LEAVE = 0, 1, 2, 3

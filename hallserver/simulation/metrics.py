@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.hallsim.engine import SimResult
-from bench.hallsim.scenario import minutes_of
 from hallserver.models import Priority
+from hallserver.simulation.engine import SimResult
+from hallserver.simulation.scenario import minutes_of
 
 BUCKET = 30  # minutes per point of the waiting-over-the-day curves
 

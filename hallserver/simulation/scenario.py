@@ -188,7 +188,7 @@ class Scenario(Strict):
 
 
 def load_scenario(path_or_key: str | Path) -> Scenario:
-    """A scenario by file path or by key (a file in bench/hallsim/scenarios)."""
+    """A scenario by file path or by key (a file in hallserver/simulation/scenarios)."""
     path = Path(path_or_key)
     if not path.suffix:
         path = SCENARIO_DIR / f"{path_or_key}.yaml"

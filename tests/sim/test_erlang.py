@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from bench.hallsim.erlang import erlang_b, erlang_c, mean_wait, pooled_reference, wait_quantile_excess
-from bench.hallsim.scenario import load_scenario
+from hallserver.simulation.scenario import load_scenario
 
 
 def exact_erlang_c(servers: int, load: int | Fraction) -> float:

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from bench.hallsim import proposal
-from bench.hallsim.arrivals import BOOKED, GREEN, WALK_IN, Citizen, Day, generate
-from bench.hallsim.configs import Setup, SimWindow, dedicated, dedicated_counts, pooled, scenario_setup
-from bench.hallsim.engine import simulate
-from bench.hallsim.metrics import measure
 from bench.hallsim.probes import Behaviour, probe
 from bench.hallsim.runner import resolve, run_scenario
-from bench.hallsim.scenario import Scenario, load_scenario, scenario_keys
 from hallserver.services import allocation
+from hallserver.simulation.arrivals import BOOKED, GREEN, WALK_IN, Citizen, Day, generate
+from hallserver.simulation.configs import Setup, SimWindow, dedicated, dedicated_counts, pooled, scenario_setup
+from hallserver.simulation.engine import simulate
+from hallserver.simulation.metrics import measure
+from hallserver.simulation.scenario import Scenario, load_scenario, scenario_keys
 
 OPEN = 9 * 60.0
 

@@ -202,6 +202,15 @@ class CaseRules(Strict):
     rectification_working_days: bool = Field(default=False, description="Count working days instead of days")
 
 
+class OverflowRule(Strict):
+    """A manager-approved overflow (004 §14): these windows also call the group's tickets, but only those
+    that have waited at least `after_minutes` (a threshold rule: help arrives before the cap, not always)."""
+
+    group: str = Field(description="Queue group code whose tickets may overflow")
+    windows: tuple[str, ...] = Field(min_length=1, description="Windows that may help with that group")
+    after_minutes: int = Field(default=30, ge=0, le=600, description="Minutes a ticket must have waited first")
+
+
 class AllocationRules(Strict):
     """Parameters of the window allocation policy."""
 
@@ -211,6 +220,7 @@ class AllocationRules(Strict):
         default=5, ge=0, le=30, description="How long before its slot a checked-in appointment takes priority"
     )
     service_time_sample: int = Field(default=20, ge=1, le=500, description="Recent visits per estimate")
+    overflow: tuple[OverflowRule, ...] = Field(default=(), description="Manager-approved overflow rules")
 
 
 class Hall(Strict):
@@ -259,6 +269,13 @@ class HallProfile(Strict):
             for holder in (w.staff.a, w.staff.b):
                 if holder is not None and holder not in staff_ids:
                     raise ValueError(f"窗口 {w.id} 引用了不存在的工作人员 {holder}")
+        window_ids = {w.id for w in self.windows}
+        for rule in self.allocation.overflow:
+            if rule.group not in group_codes:
+                raise ValueError(f"分流规则引用了不存在的队列 {rule.group}")
+            unknown_windows = set(rule.windows) - window_ids
+            if unknown_windows:
+                raise ValueError(f"分流规则引用了不存在的窗口 {sorted(unknown_windows)}")
         served = {g for w in self.windows for g in w.groups}
         orphans = group_codes - served
         if orphans:

@@ -1,6 +1,6 @@
 """Simulate hall days with the real allocation policies and print every configuration's figures.
 
-python -m bench.hallsim [county|city|lunch_peak|path.yaml ...] [--sweep] [--plots DIR]
+python -m bench.hallsim [county|city|lunch_peak|path.yaml ...] [--sweep] [--overflow] [--plots DIR]
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from bench.hallsim.erlang import pooled_reference
 from bench.hallsim.plots import plot_day
 from bench.hallsim.runner import run_scenario
 from bench.hallsim.study import SWEEP, check, sweep_setups
-from hallserver.simulation.configs import standard_setups
+from hallserver.simulation.configs import overflow_setup, scenario_setup, standard_setups
 from hallserver.simulation.metrics import Metrics
 from hallserver.simulation.scenario import load_scenario, scenario_keys
+
+TRADE_OFF = (0, 5, 10, 20, 30)
 
 
 def line(m: Metrics) -> str:
@@ -33,6 +35,9 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", default=scenario_keys())
     parser.add_argument("--sweep", action="store_true", help="also the county hall at other daily volumes")
     parser.add_argument("--plots", type=Path, help="write wait_<scenario>.png here")
+    parser.add_argument(
+        "--overflow", action="store_true", help="the trade-off curve of hall-wide overflow thresholds under fair"
+    )
     args = parser.parse_args()
     for name in args.scenarios:
         s = load_scenario(name)
@@ -45,12 +50,18 @@ def main() -> None:
             f"M/M/c pooled reference: day ρ={ref.day.utilisation:.2f}, Wq={ref.day.wq_mmc:.1f} min "
             f"(M/G/c {ref.day.wq_allen_cunneen:.1f}); overloaded hours {ref.overloaded_hours}"
         )
-        c = check(run, "hallq_balanced")
+        c = check(run, f"hallq_{s.allocation.policy}")
         print(
             f"target: mean {c.mean:.1f} / {c.baseline_setup} {c.baseline:.1f} = {c.ratio:.2f} (≤ 0.85), "
             f"appointment p95 {c.appointment_p95:.1f} (≤ 5), walk-ins over {c.cap:.0f} min: {c.over_cap} → "
             f"{'MET' if c.met else 'NOT MET'}"
         )
+        if args.overflow:
+            curve = run_scenario(s, [scenario_setup(s)] + [overflow_setup(s, a) for a in TRADE_OFF])
+            print("overflow trade-off (fair, every window helps every group after N minutes):")
+            for m in curve.metrics:
+                ratio = m.mean_wait / c.baseline
+                print(f"  {m.setup:<17} ratio {ratio:.3f}  over cap {m.walk_ins_over_cap:3d}  ", line(m)[18:])
         if args.plots:
             print("plot:", plot_day(run, args.plots / f"wait_{s.key}.png", s.allocation.starvation_minutes))
     if args.sweep:

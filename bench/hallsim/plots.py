@@ -18,11 +18,12 @@ CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 STYLES = {  # setup key → (colour, line style)
     "dedicated_fifo": ("#d62728", "-"),
     "pooled_fifo": ("#1f77b4", "-"),
-    "hallq_balanced": ("#2ca02c", "-"),
+    "hallq_fair": ("#2ca02c", "-"),
     "mixed_fifo": ("#9467bd", ":"),
+    "mixed_balanced": ("#ff7f0e", "--"),
     "pooled_balanced": ("#17becf", "--"),
-    "mixed_deadline": ("#ff7f0e", "--"),
-    "pooled_deadline": ("#bcbd22", "-."),
+    "pooled_fair": ("#bcbd22", "-."),
+    "overflow10_fair": ("#8c564b", "-."),
 }
 
 

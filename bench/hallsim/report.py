@@ -156,23 +156,25 @@ def sim_section(study: Study) -> str:
     """The simulator half of the report."""
     county = study.run("county")
     city = study.run("city")
-    checks = [check(county, k) for k in ("hallq_balanced", "mixed_deadline", "pooled_balanced", "pooled_deadline")]
+    checks = [check(county, k) for k in ("hallq_fair", "mixed_balanced", "pooled_fair", "overflow10_fair")]
     city_seconds = max(m.sim_seconds for m in city.metrics)
     over = series_over_limit(city)
     out = [
         "## 二、大厅仿真：hallq 的窗口分配能否减少等候？",
         "",
-        "离散事件仿真（bench/hallsim）直接调用 **hallserver/services/allocation.py 中真实的策略函数**"
-        "（`get_policy('balanced')`、`get_policy('fifo')`），每次窗口空闲时按服务器 `windows._situation` 的方式构造"
-        " `Situation`：该窗口各队列的等候号、近 20 次办理的滚动平均时长、模拟时钟的当前时间。"
+        "离散事件仿真（hallserver/simulation）直接调用 **hallserver/services/allocation.py 中真实的策略函数**"
+        "（`get_policy('fair')`、`get_policy('balanced')`、`get_policy('fifo')`），每次窗口空闲时按服务器"
+        " `windows._situation` 的方式构造 `Situation`：该窗口各队列中策略可能选中的等候号（含溢出规则允许协助、"
+        "且已等满阈值的号）、近 20 次办理的滚动平均时长、模拟时钟的当前时间。"
         "模拟了：按小时的到达曲线；各领域对数正态服务时长（均值 1.5–10 分钟）；约 30% 预约（按时段到达，"
         "提前 30 分钟起可签到，迟到 15 分钟以上按普通号）；约 5% 绿色通道；预约爽约；取号后离开（过号）；"
         "看到自助机预计等候太长而不取号（balk）和等太久离开（renege，离开者的号仍在队列中，"
         "被叫到时窗口白等 1.5 分钟）；"
         "午间轮休。三种配置：**专窗分设**（每个窗口只办一个队列，按工作量分配窗口数，FIFO）、"
-        "**无差别全通办**（每个窗口办所有队列，FIFO）、**hallq 默认**（情景文件中的分领域/无差别混合窗口 + balanced）。"
-        "另外两行用来拆分“窗口配置”和“策略”各自的作用，`deadline` 是本基准中**仅作为提案**的策略变体"
-        "（bench/hallsim/proposal.py，服务器不使用）。",
+        "**无差别全通办**（每个窗口办所有队列，FIFO）、**hallq 默认**（情景文件中的分领域/无差别混合窗口 + fair）。"
+        "其余几行拆分“窗口配置”和“策略”各自的作用：混合窗口上的 fifo 和旧默认 balanced、无差别窗口上的"
+        " balanced 和 fair，以及 fair 加“全厅溢出”规则（每个窗口在号等满 10 分钟后可协助其他队列，"
+        "van Dijk & van der Sluis 2008 的阈值溢出）。",
         "",
         "**议题目标（县级混合场景）**：hallq 默认平均等候 ≤ 0.85 × 较好基线，且按时到达的预约 P95 迟到 ≤ 5 分钟，"
         f"且没有普通号等候超过防饿死上限（{county.scenario.allocation.starvation_minutes} 分钟）：",

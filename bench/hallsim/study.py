@@ -12,7 +12,15 @@ from bench.hallsim.erlang import Reference, pooled_reference
 from bench.hallsim.plots import plot_day, plot_groups
 from bench.hallsim.runner import ScenarioRun, run_scenario
 from hallcore.announce import MAX_SEQ
-from hallserver.simulation.configs import Setup, dedicated, pooled, scenario_setup, standard_setups
+from hallserver.simulation.configs import (
+    OVERFLOW_MINUTES,
+    Setup,
+    dedicated,
+    overflow_setup,
+    pooled,
+    scenario_setup,
+    standard_setups,
+)
 from hallserver.simulation.metrics import Metrics
 from hallserver.simulation.scenario import Scenario, load_scenario, scenario_keys
 
@@ -80,7 +88,13 @@ def check(run: ScenarioRun, setup: str) -> TargetCheck:
 
 def sweep_setups(s: Scenario) -> list[Setup]:
     """The configurations of the load sweep."""
-    return [dedicated(s), pooled(s), scenario_setup(s), scenario_setup(s, "deadline"), pooled(s, "deadline")]
+    return [
+        dedicated(s),
+        pooled(s),
+        scenario_setup(s),
+        scenario_setup(s, "balanced"),
+        overflow_setup(s, OVERFLOW_MINUTES),
+    ]
 
 
 def run_study(out_dir: Path, quick: bool = False) -> Study:
@@ -106,8 +120,8 @@ def run_study(out_dir: Path, quick: bool = False) -> Study:
 
 
 def _shown(run: ScenarioRun) -> tuple[list, list]:
-    """The lines a plot shows: the three compared configurations, the proposal and balanced on 无差别."""
-    keep = ("dedicated_fifo", "pooled_fifo", "hallq_balanced", "mixed_deadline", "pooled_balanced")
+    """The lines a plot shows: the three compared configurations, the old default and fair with overflow."""
+    keep = ("dedicated_fifo", "pooled_fifo", "hallq_fair", "mixed_balanced", "overflow10_fair")
     pairs = [(r, m) for r, m in zip(run.results, run.metrics, strict=True) if m.setup in keep]
     return [r for r, _ in pairs], [m for _, m in pairs]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from firmware_config.hall import HallProfile
@@ -19,7 +18,7 @@ from hallserver.models import (
     WindowRow,
     WindowStatus,
 )
-from hallserver.services import allocation, estimates, visits
+from hallserver.services import allocation, candidates, estimates, visits
 from hallserver.services.context import HallContext
 from hallserver.services.lifecycle import log_event, transition
 from hallserver.services.tickets import get_ticket
@@ -185,6 +184,7 @@ def call_next(session: Session, ctx: HallContext, window_id: str) -> Ticket | No
         raise Conflict("window_busy", f"请先处理当前号码{busy.number}（办结、过号或转办）", ticket=busy.number)
     policy = allocation.get_policy(ctx.profile.allocation.policy)
     situation = _situation(session, ctx, window_id)
+    skipped: set[int] = set()
     while (choice := policy(situation)) is not None:
         ticket = _claim(session, choice.ticket_id)
         if ticket is not None:
@@ -196,9 +196,10 @@ def call_next(session: Session, ctx: HallContext, window_id: str) -> Ticket | No
             log_event(session, ticket, "call", TicketState.waiting, situation.now, window_id)
             session.flush()
             return ticket
-        # Another window is calling it right now: choose again among the others.
-        remaining = [c for c in situation.candidates if c.ticket_id != choice.ticket_id]
-        situation = replace(situation, candidates=remaining)
+        # Another window is calling it right now: choose again among the others (reloaded, since only the
+        # oldest fresh walk-in of each group was loaded).
+        skipped.add(choice.ticket_id)
+        situation = replace(situation, candidates=_situation(session, ctx, window_id, frozenset(skipped)).candidates)
     return None
 
 
@@ -212,28 +213,22 @@ def _claim(session: Session, ticket_id: int) -> Ticket | None:
     ).first()
 
 
-def _situation(session: Session, ctx: HallContext, window_id: str) -> allocation.Situation:
+def _situation(
+    session: Session, ctx: HallContext, window_id: str, skip: frozenset[int] = frozenset()
+) -> allocation.Situation:
+    """What the policy sees: the waiting tickets it can choose among (candidates.load: per group the oldest
+    fresh walk-in and every other kind, plus the groups an overflow rule lets this window help with once
+    their tickets have waited the threshold), the groups' recent service times, the time. `skip`: tickets
+    another window claimed during this call."""
     groups = window_groups(session, window_id)
-    rows = session.execute(
-        sa.select(
-            col(Ticket.id),
-            col(Ticket.number),
-            col(Ticket.group_code),
-            col(Ticket.priority),
-            col(Ticket.queue_key),
-            col(Ticket.appointment_at),
-            col(Ticket.target_window_id),
-        ).where(
-            col(Ticket.service_date) == ctx.today(),
-            col(Ticket.state) == TicketState.waiting,
-            (col(Ticket.target_window_id) == window_id)
-            | (col(Ticket.target_window_id).is_(None) & col(Ticket.group_code).in_(groups)),
-        )
-    ).all()
-    candidates = [allocation.Candidate(*r) for r in rows]
-    present = {c.group for c in candidates}
+    now = ctx.now()
+    where = candidates.reach(window_id, groups, ctx.profile.allocation.overflow)
+    found = candidates.load(session, ctx.today(), where, now, skip)
+    present = {c.group for c in found}
     means = {g.code: estimates.mean_service_minutes(session, ctx, g) for g in ctx.profile.groups if g.code in present}
-    return allocation.Situation(window_id, candidates, means, ctx.now(), ctx.profile.tickets, ctx.profile.allocation)
+    return allocation.Situation(
+        window_id, found, means, now, ctx.profile.tickets, ctx.profile.allocation, tuple(groups)
+    )
 
 
 def _current(session: Session, ctx: HallContext, window_id: str) -> Ticket:

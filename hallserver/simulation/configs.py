@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from firmware_config.hall import WindowKind
+from firmware_config.hall import OverflowRule, WindowKind
 from hallserver.simulation.scenario import Scenario, minutes_of
 
 
@@ -27,10 +28,14 @@ class Setup:
     policy: str  # a name from allocation.POLICIES or bench.hallsim.proposal.VARIANTS
     windows: tuple[SimWindow, ...]
     baseline: bool = False
+    overflow: tuple[OverflowRule, ...] = ()  # manager-approved overflow rules (window ids of `windows`)
+
+
+OVERFLOW_MINUTES = 10  # the hall-wide overflow threshold the study found to meet every target (bench/hallsim)
 
 
 def _label(windows: str, policy: str) -> str:
-    if policy in ("fifo", "balanced"):
+    if policy in ("fifo", "balanced", "fair"):
         return f"{windows}＋{policy}"
     return f"提案：{windows}＋{policy}"
 
@@ -42,13 +47,16 @@ def _breaks(s: Scenario, i: int) -> tuple[tuple[float, float], ...]:
     return ((minutes_of(lo), minutes_of(hi)),)
 
 
-def _numbered(s: Scenario, specs: list[tuple[str, tuple[str, ...]]]) -> tuple[SimWindow, ...]:
+def _numbered(
+    s: Scenario, specs: Sequence[tuple[str, tuple[str, ...]]], ids: list[str] | None = None
+) -> tuple[SimWindow, ...]:
     # Breaks are handed out in turn within each kind of window, so every group keeps some windows open.
-    out, turn = [], {}
+    out: list[SimWindow] = []
+    turn: dict[tuple[str, ...], int] = {}
     for i, (kind, groups) in enumerate(specs):
         k = turn.get(groups, 0)
         turn[groups] = k + 1
-        out.append(SimWindow(f"w{i + 1:03d}", kind, groups, _breaks(s, k)))
+        out.append(SimWindow(ids[i] if ids else f"w{i + 1:03d}", kind, groups, _breaks(s, k)))
     return tuple(out)
 
 
@@ -93,18 +101,44 @@ def scenario_setup(s: Scenario, policy: str | None = None) -> Setup:
     specs = [(w.kind.value, tuple(w.groups)) for w in s.windows for _ in range(w.count)]
     default = policy == s.allocation.policy
     label = f"hallq 默认：混合窗口＋{policy}" if default else _label("混合窗口", policy)
-    return Setup(f"{'hallq' if default else 'mixed'}_{policy}", label, policy, _numbered(s, specs))
+    windows = _numbered(s, specs, s.window_ids())
+    key = f"{'hallq' if default else 'mixed'}_{policy}"
+    return Setup(key, label, policy, windows, overflow=s.allocation.overflow)
+
+
+def hall_wide_overflow(s: Scenario, after_minutes: int) -> tuple[OverflowRule, ...]:
+    """The widest overflow a manager could approve (004 §14): every window may help every group it does not
+    serve, with tickets that have waited `after_minutes` — threshold-based overflow (van Dijk & van der Sluis,
+    POMS 2008) between dedicated (no rule) and pooled (after 0, helping as much as serving)."""
+    ids = s.window_ids()
+    specs = [w for w in s.windows for _ in range(w.count)]
+    rules = []
+    for g in s.groups:
+        helpers = tuple(i for i, w in zip(ids, specs, strict=True) if g.code not in w.groups)
+        if helpers:
+            rules.append(OverflowRule(group=g.code, windows=helpers, after_minutes=after_minutes))
+    return tuple(rules)
+
+
+def overflow_setup(s: Scenario, after_minutes: int, policy: str | None = None) -> Setup:
+    """The scenario's windows with `hall_wide_overflow` rules (in addition to the scenario's own)."""
+    base = scenario_setup(s, policy)
+    policy = base.policy
+    rules = base.overflow + hall_wide_overflow(s, after_minutes)
+    label = f"混合窗口＋{policy}＋全厅溢出 {after_minutes} 分钟"
+    return Setup(f"overflow{after_minutes}_{policy}", label, policy, base.windows, overflow=rules)
 
 
 def standard_setups(s: Scenario, extra: bool = True) -> list[Setup]:
-    """The three the issue compares; with `extra`, two that separate the window effect from the policy effect
-    and the bench-only proposal (see proposal.py) on both window set-ups."""
+    """The three the issue compares; with `extra`, the mixed windows under fifo and the old default balanced,
+    balanced and fair on 无差别 windows, and fair with hall-wide overflow rules after OVERFLOW_MINUTES."""
     setups = [dedicated(s), pooled(s), scenario_setup(s)]
     if extra:
         setups += [
             scenario_setup(s, "fifo"),
+            scenario_setup(s, "balanced"),
             pooled(s, "balanced"),
-            scenario_setup(s, "deadline"),
-            pooled(s, "deadline"),
+            pooled(s, "fair"),
+            overflow_setup(s, OVERFLOW_MINUTES),
         ]
     return setups

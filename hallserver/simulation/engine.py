@@ -1,12 +1,14 @@
 """The discrete-event core: citizens arrive, take tickets, windows call through the REAL allocation policy.
 
 Time is minutes after midnight of the scenario day; every policy call gets a `Situation` built exactly like
-`hallserver.services.windows._situation` (waiting tickets of the window's groups, rolling mean service time
-of the last `service_time_sample` visits per group, the simulated `now`)."""
+`hallserver.services.windows._situation` (waiting tickets of the window's groups, plus those of a group an
+overflow rule lets the window help with once they have waited `after_minutes`; rolling mean service time of
+the last `service_time_sample` visits per group; the simulated `now`)."""
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from hallserver.simulation.configs import Setup, SimWindow
 from hallserver.simulation.scenario import Scenario, minutes_of
 
 Policy = Callable[[Situation], Candidate | None]
-ARRIVE, FREE, WAKE, LEAVE = 0, 1, 2, 3
+ARRIVE, FREE, WAKE, LEAVE, OVERFLOW = 0, 1, 2, 3, 4
 
 
 @dataclass(slots=True)
@@ -77,7 +79,7 @@ class SimResult:
 class Simulation:
     """One configuration on one day."""
 
-    def __init__(self, scenario: Scenario, setup: Setup, day: Day, policy: Policy) -> None:
+    def __init__(self, scenario: Scenario, setup: Setup, day: Day, policy: Policy, full_scan: bool = False) -> None:
         self.s = scenario
         self.setup = setup
         self.day = day
@@ -93,7 +95,28 @@ class Simulation:
                 self.serving[g].append(w)
         # Kiosk estimate capacity, as estimates.window_capacity: a window of k groups counts 1/k for each.
         self.capacity = {g: sum(1 / len(w.spec.groups) for w in ws) for g, ws in self.serving.items()}
+        # Overflow rules (004 §14): window id → [(group, after_minutes)], group → helping windows.
+        by_id = {w.spec.id: w for w in self.windows}
+        # Two rules for one window and group: the shorter threshold (as candidates.reach).
+        after: dict[tuple[str, str], float] = {}
+        for rule in setup.overflow:
+            for wid in rule.windows:
+                helper = by_id.get(wid)
+                if helper is None or rule.group in helper.spec.groups:
+                    continue
+                key = (wid, rule.group)
+                after[key] = min(float(rule.after_minutes), after.get(key, math.inf))
+        self.helps: dict[str, list[tuple[str, float]]] = {}
+        self.helpers: dict[str, list[tuple[WindowState, float]]] = {}
+        for (wid, group), minutes in after.items():
+            self.helps.setdefault(wid, []).append((group, minutes))
+            self.helpers.setdefault(group, []).append((by_id[wid], minutes))
         self.waiting: dict[str, dict[int, SimTicket]] = {g.code: {} for g in scenario.groups}
+        # The same split as candidates.load: walk-ins in issue order (a policy only ever picks a group's oldest),
+        # and every green or booked ticket.
+        self.walk_ins: dict[str, dict[int, SimTicket]] = {g.code: {} for g in scenario.groups}
+        self.special: dict[str, dict[int, SimTicket]] = {g.code: {} for g in scenario.groups}
+        self.full_scan = full_scan
         sample = scenario.allocation.service_time_sample
         self.recent: dict[str, deque[float]] = {g.code: deque(maxlen=sample) for g in scenario.groups}
         self.means = {g.code: g.default_service_minutes or g.service.mean for g in scenario.groups}
@@ -116,7 +139,13 @@ class Simulation:
         for w in self.windows:
             for _lo, hi in w.spec.breaks:
                 self.push(hi, WAKE, w)
-        handlers = {ARRIVE: self.arrive, FREE: self.free, WAKE: self.wake, LEAVE: self.leave}
+        handlers = {
+            ARRIVE: self.arrive,
+            FREE: self.free,
+            WAKE: self.wake,
+            LEAVE: self.leave,
+            OVERFLOW: self.overflow,
+        }
         t = 0.0
         while self.events:
             t, _, kind, obj = heapq.heappop(self.events)
@@ -147,15 +176,30 @@ class Simulation:
         number = f"{series}{seq:03d}"
         tid = len(self.result.tickets) + 1
         slot_at = self.at(c.slot) if priority == Priority.appointment and c.slot is not None else None
-        cand = Candidate(tid, number, g, priority.value, self.at(t), slot_at, None)
+        cand = Candidate(tid, number, g, priority.value, self.at(t), slot_at, None, self.at(t))
         ticket = SimTicket(tid, c, number, priority.value, t, cand)
         self.result.tickets.append(ticket)
         self.waiting[g][tid] = ticket
+        (self.walk_ins if priority == Priority.normal else self.special)[g][tid] = ticket
         self.result.log.append((t, "issue", "", number))
         gives_up = c.patience if c.walks_off_after is None else min(c.patience, c.walks_off_after)
         if t + gives_up < self.stop:  # still waiting when the hall stops: unserved at close, not a leaver
             self.push(t + gives_up, LEAVE, ticket)
+        for after in sorted({after for _w, after in self.helpers.get(g, ())}):
+            self.push(t + after, OVERFLOW, ticket)  # helping windows may take it from then on
         self.offer(t, g)
+
+    def overflow(self, t: float, ticket: SimTicket) -> None:
+        """A ticket has waited long enough for an overflow rule: idle helping windows look at the queue."""
+        if ticket.called is not None:
+            return
+        g = ticket.citizen.group
+        idle = [w for w, after in self.helpers.get(g, ()) if t - ticket.issued >= after]
+        for w in sorted(idle, key=lambda w: (w.idle_since, w.order)):
+            if ticket.called is not None:
+                return
+            if not w.busy and self.available(w, t):
+                self.call(t, w)
 
     def leave(self, t: float, ticket: SimTicket) -> None:
         """The person gives up waiting; nobody tells the system, so the ticket stays in the queue."""
@@ -209,24 +253,47 @@ class Simulation:
         recent.append(minutes)
         self.means[group] = sum(recent) / len(recent)
 
-    def candidates(self, w: WindowState) -> list[Candidate]:
-        """Waiting tickets of the window's groups (the same filter as windows._situation)."""
-        groups = w.spec.groups
-        if len(groups) == 1:
-            return [tk.candidate for tk in self.waiting[groups[0]].values()]
-        return [tk.candidate for g in groups for tk in self.waiting[g].values()]
+    def candidates(self, w: WindowState, t: float) -> list[Candidate]:
+        """What windows._situation loads: per group of the window the oldest walk-in and every green or booked
+        ticket, plus the same of a group an overflow rule lets it help with, among the tickets that have
+        waited the rule's `after_minutes` (`full_scan`: every waiting ticket, to check the two agree)."""
+        out: list[Candidate] = []
+        for g in w.spec.groups:
+            out += self.group_candidates(g)
+        for g, after in self.helps.get(w.spec.id, ()):
+            out += [c for c in self.group_candidates(g) if t - self.waiting[g][c.ticket_id].issued >= after]
+        return out
+
+    def group_candidates(self, g: str) -> list[Candidate]:
+        """One group's share of the candidates."""
+        if self.full_scan:
+            return [tk.candidate for tk in self.waiting[g].values()]
+        out = [tk.candidate for tk in self.special[g].values()]
+        head = next(iter(self.walk_ins[g].values()), None)
+        if head is not None:
+            out.append(head.candidate)
+        return out
 
     def call(self, t: float, w: WindowState) -> bool:
         """Ask the policy for the window's next ticket; True when a ticket was called."""
-        cands = self.candidates(w)
+        cands = self.candidates(w, t)
         if not cands:
             return False
-        situation = Situation(w.spec.id, cands, self.means, self.at(t), self.s.tickets, self.s.allocation)
+        situation = Situation(
+            w.spec.id,
+            cands,
+            self.means,
+            self.at(t),
+            self.s.tickets,
+            self.s.allocation,
+            w.spec.groups,
+        )
         self.result.policy_calls += 1
         choice = self.policy(situation)
         if choice is None:
             return False
         ticket = self.waiting[choice.group].pop(choice.ticket_id)
+        (self.walk_ins if ticket.priority == Priority.normal else self.special)[choice.group].pop(choice.ticket_id)
         ticket.called, ticket.window = t, w.spec.id
         w.busy, w.calls = True, w.calls + 1
         self.result.log.append((t, "call", w.spec.id, ticket.number))
@@ -244,6 +311,6 @@ class Simulation:
         return True
 
 
-def simulate(scenario: Scenario, setup: Setup, day: Day, policy: Policy) -> SimResult:
-    """Run one configuration on one day."""
-    return Simulation(scenario, setup, day, policy).run()
+def simulate(scenario: Scenario, setup: Setup, day: Day, policy: Policy, full_scan: bool = False) -> SimResult:
+    """Run one configuration on one day (`full_scan`: hand the policy every waiting ticket, for tests)."""
+    return Simulation(scenario, setup, day, policy, full_scan).run()

@@ -77,10 +77,10 @@ def measure(r: SimResult, sim_seconds: float = 0.0) -> Metrics:
     close = minutes_of(s.hours.close)
     overtime = max(0.0, max((w.last_finish for w in r.windows), default=close) - close)
     scheduled = 0.0
-    for w in r.windows:
+    for win in r.windows:
         span = close - minutes_of(s.hours.open)
-        span -= sum(hi - lo_ for lo_, hi in w.spec.breaks)
-        scheduled += span + max(0.0, w.last_finish - close)
+        span -= sum(hi - lo_ for lo_, hi in win.spec.breaks)
+        scheduled += span + max(0.0, win.last_finish - close)
     left = [t for t in r.tickets if t.left is not None]
     return Metrics(
         setup=r.setup.key,
@@ -147,13 +147,15 @@ def queue_curve(r: SimResult, step: float = 5.0) -> tuple[list[float], list[int]
     deltas.sort()
     open_ = minutes_of(r.scenario.hours.open)
     end = max(minutes_of(r.scenario.hours.close), r.end)
-    xs, ys, level, i = [], [], 0, 0
-    t = open_
-    while t <= end:
-        while i < len(deltas) and deltas[i][0] <= t:
+    xs: list[float] = []
+    ys: list[int] = []
+    level, i = 0, 0
+    at = open_
+    while at <= end:
+        while i < len(deltas) and deltas[i][0] <= at:
             level += deltas[i][1]
             i += 1
-        xs.append(t / 60)
+        xs.append(at / 60)
         ys.append(level)
-        t += step
+        at += step
     return xs, ys

@@ -83,6 +83,13 @@ class WindowSpec(Strict):
     count: int = Field(ge=1, le=500)
     kind: WindowKind = WindowKind.domain
     groups: tuple[str, ...] = Field(min_length=1)
+    ids: tuple[str, ...] | None = Field(default=None, description="Window ids (as in hall.yaml); default w001 …")
+
+    @model_validator(mode="after")
+    def _ids(self) -> WindowSpec:
+        if self.ids is not None and len(self.ids) != self.count:
+            raise ValueError(f"ids lists {len(self.ids)} windows, count is {self.count}")
+        return self
 
 
 class Appointments(Strict):
@@ -154,7 +161,23 @@ class Scenario(Strict):
             raise ValueError(f"groups {sorted(orphans)} have no window")
         if self.dedicated is not None and set(self.dedicated) != set(codes):
             raise ValueError("dedicated must give a window count for every group")
+        ids = self.window_ids()
+        if len(set(ids)) != len(ids):
+            raise ValueError("duplicate window ids")
+        for rule in self.allocation.overflow:
+            if rule.group not in codes:
+                raise ValueError(f"overflow rule names unknown group {rule.group}")
+            unknown = set(rule.windows) - set(ids)
+            if unknown:
+                raise ValueError(f"overflow rule for {rule.group} names unknown windows {sorted(unknown)}")
         return self
+
+    def window_ids(self) -> list[str]:
+        """Ids of the scenario's windows in order: the given ones, else w001, w002 … (as configs numbers them)."""
+        out: list[str] = []
+        for w in self.windows:
+            out += list(w.ids) if w.ids is not None else [f"w{len(out) + i + 1:03d}" for i in range(w.count)]
+        return out
 
     @property
     def window_count(self) -> int:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from firmware_config.hall import AllocationRules, TicketRules
-from hallserver.services.allocation import Candidate, Situation, balanced, fifo, get_policy
+from hallserver.services.allocation import Candidate, Situation, balanced, fair, fifo, get_policy
 from tests.conftest import local
 
 NOW = local(2026, 11, 23, 10, 0)
@@ -113,3 +113,68 @@ def test_policy_registry() -> None:
     assert get_policy("balanced") is balanced
     with pytest.raises(ValueError, match="unknown allocation policy"):
         get_policy("random")
+
+
+# --- fair (the default): earliest deadline first near the cap or the slot, else the response ratio ---
+
+
+def pick(*cands: Candidate) -> int | None:
+    chosen = fair(situation(*cands))
+    return None if chosen is None else chosen.ticket_id
+
+
+def test_fair_is_the_default_and_registered() -> None:
+    assert AllocationRules().policy == "fair"
+    assert get_policy("fair") is fair
+    assert pick() is None
+
+
+def test_fair_serves_this_windows_transfers_then_green_first() -> None:
+    assert pick(cand(1, waited=59), cand(2, waited=1, target="w01"), cand(3, priority="green")) == 2
+    assert pick(cand(1, waited=59), cand(2, waited=1, priority="green")) == 2
+
+
+def test_fair_calls_a_walk_in_five_minutes_before_the_cap_where_balanced_would_not() -> None:
+    # property waited 56 (ratio (56+20)/20 = 3.8) against police 25 ((25+8)/8 = 4.1): balanced takes police,
+    # fair sees property's deadline 4 minutes away (≤ the 5-minute cap horizon) and takes it.
+    cands = (cand(1, group="property", waited=56), cand(2, group="police", waited=25))
+    assert balanced(situation(*cands)).ticket_id == 2  # type: ignore[union-attr]
+    assert pick(*cands) == 1
+    # 54 minutes: 6 from the cap, outside the horizon: the response ratio decides as in balanced.
+    assert pick(cand(1, group="property", waited=54), cand(2, group="police", waited=25)) == 2
+
+
+def test_fair_orders_walk_ins_and_bookings_by_deadline() -> None:
+    booking = cand(2, priority="appointment", waited=3, appointment_at=NOW + timedelta(minutes=2))
+    assert pick(cand(1, waited=57), booking) == 2  # slot in 2 < cap in 3
+    assert pick(cand(1, waited=59), booking) == 1  # cap in 1 < slot in 2
+
+
+def test_fair_sees_to_a_booking_fifteen_minutes_before_its_slot_not_earlier() -> None:
+    soon = cand(2, priority="appointment", waited=1, appointment_at=NOW + timedelta(minutes=14))
+    later = cand(2, priority="appointment", waited=1, appointment_at=NOW + timedelta(minutes=16))
+    assert pick(cand(1, waited=30), soon) == 2
+    assert pick(cand(1, waited=30), later) == 1
+    assert pick(later) == 2  # nobody else: better now than idle
+
+
+def test_fair_counts_the_cap_from_a_rejoin() -> None:
+    # Queued 58 minutes ago (its place), but it rejoined 10 minutes ago: its deadline is 50 minutes away.
+    rejoined = Candidate(
+        1, "T001", "property", "normal", NOW - timedelta(minutes=58), None, None, NOW - timedelta(minutes=10)
+    )
+    assert rejoined.cap_start == NOW - timedelta(minutes=10)
+    assert pick(rejoined, cand(2, group="police", waited=30)) == 2  # by ratio: (30+8)/8 > (58+20)/20
+    fresh = cand(1, group="property", waited=58)
+    assert fresh.cap_start == fresh.queue_key
+    assert pick(fresh, cand(2, group="police", waited=30)) == 1  # its cap is 2 minutes away
+
+
+def test_fair_keeps_a_rejoined_tickets_place_when_its_line_comes_due() -> None:
+    # The rejoined ticket stands ahead of a walk-in about to reach the cap in the same line: the line is due,
+    # its head goes first. Its own cap (from the rejoin) is far away, so it alone would not be urgent.
+    rejoined = Candidate(
+        1, "T001", "police", "normal", NOW - timedelta(minutes=59), None, None, NOW - timedelta(minutes=5)
+    )
+    assert pick(rejoined, cand(2, group="police", waited=57), cand(3, group="property", waited=40)) == 1
+    assert pick(rejoined, cand(3, group="property", waited=57)) == 3

@@ -22,8 +22,8 @@ from bench.report import Extras, write_report
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def other_benches(quick: bool) -> list[tuple[str, str]]:
-    """The older benches' key lines (cheap ones only), each with its command."""
+def other_benches(quick: bool, backend: str = "sqlite") -> list[tuple[str, str]]:
+    """The other benches' key lines, each with its command (kiosk start-up and the scaling rows included)."""
     commands = [
         ["bench.ticket_core", "--tickets", "300" if quick else "1000"],
         ["bench.printer_latency", "--n", "50" if quick else "200"],
@@ -32,11 +32,12 @@ def other_benches(quick: bool) -> list[tuple[str, str]]:
         ["bench.reconnect", "--restarts", "4" if quick else "8"],
         ["bench.cli_start", "--runs", "10" if quick else "20"],
         ["bench.kiosk_start", "--runs", "2" if quick else "3"],
+        ["bench.scaling", "--quick", "--backend", backend] if quick else ["bench.scaling", "--backend", backend],
     ]
     out = []
     for args in commands:
         done = subprocess.run(
-            [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+            [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False
         )
         text = done.stdout if done.returncode == 0 else f"failed ({done.returncode}):\n{done.stderr[-2000:]}"
         out.append(("python -m " + " ".join(args), text))
@@ -69,7 +70,7 @@ def main() -> None:
         extras.history = history_effect(n // 2, HISTORIES)
         extras.what_if, extras.what_if_history = what_if(n), HISTORY
         print("other benches …", flush=True)
-        extras.outputs = other_benches(args.quick)
+        extras.outputs = other_benches(args.quick, args.backend)
     path = write_report(args.out, study, live, extras, time.perf_counter() - t0, args.quick)
     print(f"\nreport: {path}  ({time.perf_counter() - t0:.0f} s)")
 

@@ -1,6 +1,7 @@
-"""Display and voice latency on loopback (not a test: prints numbers): a call made through the server's REST
-API → the hall display's bus client has it; → the display model snapshot includes it; and call received →
-its audio ready (rendered ahead vs rendered on demand).
+"""Display and voice latency on loopback (not a test: prints numbers): a window's caller sends
+window.call_next over the real bus to the hall server running in its own process → the hall display (a
+separate bus client) has the call; → the display model snapshot includes it; and call received → its audio
+ready (rendered ahead vs rendered on demand). The bare broker round trip of the same run is printed beside.
 
     python -m bench.display_latency [--n 300]
 """
@@ -13,16 +14,17 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fastapi.testclient import TestClient
-
-from bench.loopback import loopback_hall
+from bench.bus_roundtrip import bare_roundtrip
+from bench.live_hall import LiveHall, live_hall, morning
+from bench.load_kiosks import device_client
+from bench.seed import seed_waiting
 from bench.ticket_core import pct
 from broker.client import BusSettings
+from broker.messages import Request, WindowAction
 from firmware_config.credentials import device_account
 from firmware_config.devices import HallDisplayProfile
 from hallcore.announce import call_speech
 from hallcore.clock import OffsetClock
-from hallserver.app import create_app
 from kiosk.display.hallinfo import HallInfo
 from kiosk.display.service import DisplayService
 from kiosk.voice.announcer import Announcer
@@ -42,24 +44,36 @@ def line(name: str, samples: list[float]) -> str:
     )
 
 
-def calls(http: TestClient, display: DisplayService, n: int) -> tuple[list[float], list[float]]:
-    """REST call-next at 16号窗口 (综合咨询) → the display received the call / has it in its state."""
+def calls(hall: LiveHall, display: DisplayService, n: int) -> tuple[list[float], list[float]]:
+    """caller-w16 (综合咨询) calls over the bus → the display received the call / has it in its state; each
+    called ticket is then marked 过号 so the window is free for the next call."""
+    caller = device_client(hall, "caller-w16")
+    caller.enable_replies("caller-w16")
+    caller.start()
+    caller.wait_connected(10)
     received, modelled = [], []
-    for _ in range(n):
-        http.post("/api/v1/tickets", json={"group": "consult"}).raise_for_status()
-        time.sleep(0.1)  # tickets wait minutes in a hall; here 0.1 s, enough for the queue update to arrive
-        before = len(display.received)
-        t0 = time.monotonic()
-        number = http.post("/api/v1/windows/w16/call-next").json()["ticket"]["number"]
-        while len(display.received) == before:
-            time.sleep(0.0002)
-        received.append(max(display.received.values()) - t0)
-        while not any(c.ticket == number for c in display.model.snapshot().recent[:1]):
-            time.sleep(0.0002)
-        modelled.append(time.monotonic() - t0)
-        http.post("/api/v1/windows/w16/start")
-        http.post("/api/v1/windows/w16/finish", json={"outcome": "咨询"})
+    try:
+        for _ in range(n):
+            before = len(display.received)
+            t0 = time.monotonic()
+            reply = caller.request("window.call_next", _action("w16"), timeout_s=5, attempts=1)
+            number = (reply.data or {}).get("ticket", {}).get("number") if reply.status == "ok" else None
+            if number is None:
+                raise RuntimeError(f"call_next found nobody to call: {reply.error}")
+            while len(display.received) == before:
+                time.sleep(0.0002)
+            received.append(max(display.received.values()) - t0)
+            while not any(c.ticket == number for c in display.model.snapshot().recent[:1]):
+                time.sleep(0.0002)
+            modelled.append(time.monotonic() - t0)
+            caller.request("window.no_show", _action("w16"), timeout_s=5, attempts=1)
+    finally:
+        caller.stop()
     return received, modelled
+
+
+def _action(window: str) -> WindowAction:
+    return WindowAction(ts=datetime.now(ZONE), request_id=Request.new_id(), window_id=window)
 
 
 def cold_renders(renderer: SpeechRenderer, n: int) -> list[float]:
@@ -73,36 +87,39 @@ def cold_renders(renderer: SpeechRenderer, n: int) -> list[float]:
 
 
 def main() -> None:
-    """Start a broker, the server and a hall display on loopback; measure; print."""
+    """Start a broker, the server (its own process) and a hall display on loopback; measure; print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300)
     args = parser.parse_args()
-    with loopback_hall() as lb, TestClient(create_app(lb.settings, OffsetClock(OPEN))) as http:
-        from tests.conftest import login
-
-        http.headers.update(login(http, "m01"))
-        profile = lb.devices.get("hall-display-1")
+    with live_hall("sqlite", 0) as hall:
+        bare = bare_roundtrip(hall.host, hall.port, hall.secret_dir, max(args.n, 200))
+        seed_waiting(hall, args.n + 5, window="w16")
+        day = hall.new_day()
+        hall.command("drain")
+        profile = hall.devices.get("hall-display-1")
         assert isinstance(profile, HallDisplayProfile)
-        account = device_account(lb.secret, profile.id)
-        bus = BusSettings("demo", profile.id, account.username, account.password, lb.broker.host, lb.broker.port)
-        renderer = SpeechRenderer(lb.root / "voice")
+        account = device_account(hall.secret_dir, profile.id)
+        bus = BusSettings("demo", profile.id, account.username, account.password, hall.host, hall.port)
+        renderer = SpeechRenderer(hall.root / "voice")
         announcer = Announcer(renderer, SilentPlayer("bench"), repeat=2)
-        display = DisplayService(
-            profile, bus, HallInfo.from_profile(lb.hall, lb.devices), announcer, OffsetClock(OPEN).now
-        )
+        clock = OffsetClock(morning(day))
+        display = DisplayService(profile, bus, HallInfo.from_profile(hall.hall, hall.devices), announcer, clock.now)
         display.start(5)
-        received, modelled = calls(http, display, args.n)
+        received, modelled = calls(hall, display, args.n)
         announcer.wait_idle(60)
         ready = [a.ready_s for a in announcer.history if a.ready_s is not None]
         ahead = sum(a.prerendered for a in announcer.history)
         display.stop()
-        cold = cold_renders(SpeechRenderer(lb.root / "cold"), min(args.n, 200))
-    print(f"hallq display and voice latency on loopback (Mosquitto, MQTT 5, QoS 1, SQLite), n={args.n}\n")
-    print(line("call-next (REST) → display received", received))
-    print(line("call-next (REST) → display state updated", modelled))
+        cold = cold_renders(SpeechRenderer(hall.root / "cold"), min(args.n, 200))
+    print(f"hallq display and voice latency on loopback (Mosquitto, MQTT 5, QoS 1, SQLite), n={args.n}")
+    print("server in its own process; the caller and the display are separate bus clients\n")
+    print(line("bare broker publish→receive", bare))
+    print(line("call_next (bus) → display received", received))
+    print(line("call_next (bus) → display state updated", modelled))
     print(line("call received → audio ready", ready))
     print(line("audio rendered on demand (espeak-ng)", cold))
-    print(f"\n{ahead} of {len(ready)} calls were rendered ahead (likely next calls)")
+    print(f"\ncall → display p99 = {pct(received, 99) / pct(bare, 99):.1f}× the bare broker's p99")
+    print(f"{ahead} of {len(ready)} calls were rendered ahead (likely next calls)")
 
 
 if __name__ == "__main__":

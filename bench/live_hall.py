@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bench.pg_durable import DurablePostgres
 from bench.ticket_core import bench_database
 from broker.mosquitto import BrokerProcess, free_port, render
 from firmware_config.devices import DeviceSet, load_devices
 from firmware_config.hall import HallProfile, load_hall_profile
 from hallcore.calendar import Holidays
 from hallserver.db import upgrade
-from tests.pgserver import TempPostgres
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "firmware_config" / "halls" / "demo"
@@ -31,8 +31,10 @@ ZONE = ZoneInfo("Asia/Shanghai")
 FIRST_DAY = date(2026, 11, 23)
 
 
-def bench_hall_dir(target: Path, kiosks: int) -> Path:
-    """The demo hall copied with `kiosks` extra self-service kiosks (kiosk-b01 …), sharing its printers."""
+def bench_hall_dir(target: Path, kiosks: int, windows: int = 0, displays: int = 0) -> Path:
+    """The demo hall copied with `kiosks` extra self-service kiosks (kiosk-b01 …), sharing its printers; with
+    `windows`, as many windows in all (the extra ones, w021 …, serve what w01 serves, each with its caller
+    caller-w021 …); with `displays`, that many extra hall displays (hd-b001 …) that follow every call."""
     shutil.copytree(DEMO, target)
     devices_file = target / "devices.yaml"
     raw = yaml.safe_load(devices_file.read_text(encoding="utf-8"))
@@ -47,8 +49,28 @@ def bench_hall_dir(target: Path, kiosks: int) -> Path:
                 "printer": printers[k % len(printers)],
             }
         )
+    extra = _add_windows(target / "hall.yaml", windows)
+    for window in extra:
+        raw["devices"].append(
+            {"id": f"caller-{window}", "type": "caller", "name": f"{window}叫号", "location": "压测", "window": window}
+        )
+    for k in range(1, displays + 1):
+        display = {"id": f"hd-b{k:03d}", "type": "hall_display", "name": f"压测屏{k:03d}", "location": "压测"}
+        raw["devices"].append(display)
     devices_file.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target
+
+
+def _add_windows(hall_file: Path, total: int) -> list[str]:
+    raw = yaml.safe_load(hall_file.read_text(encoding="utf-8"))
+    model = raw["windows"][0]
+    added = []
+    for n in range(len(raw["windows"]) + 1, total + 1):
+        window = {**model, "id": f"w{n:03d}", "name": f"{n}号窗口", "number": n}
+        raw["windows"].append(window)
+        added.append(window["id"])
+    hall_file.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return added
 
 
 def working_days(n: int, first: date = FIRST_DAY) -> list[date]:
@@ -79,6 +101,7 @@ class LiveHall:
     broker: BrokerProcess
     server: subprocess.Popen[str]
     days: list[date]
+    url: str = ""  # the database the server uses (benches seed queues into it)
 
     @property
     def host(self) -> str:
@@ -117,12 +140,13 @@ class LiveHall:
 
 @contextmanager
 def postgres_server() -> Iterator[str]:
-    """HALLQ_TEST_POSTGRES_URL, or a throwaway cluster (tests/pgserver.py) stopped afterwards."""
-    given = os.environ.get("HALLQ_TEST_POSTGRES_URL")
+    """HALLQ_BENCH_POSTGRES_URL, or a throwaway cluster with durable settings (fsync on) stopped afterwards.
+    (The test cluster, HALLQ_TEST_POSTGRES_URL, runs with fsync off: never measured here.)"""
+    given = os.environ.get("HALLQ_BENCH_POSTGRES_URL")
     if given:
         yield given
         return
-    server = TempPostgres()
+    server = DurablePostgres()
     try:
         yield server.start()
     finally:
@@ -130,13 +154,16 @@ def postgres_server() -> Iterator[str]:
 
 
 @contextmanager
-def live_hall(backend: str, kiosks: int, server_url: str | None = None, days: int = 40) -> Iterator[LiveHall]:
-    """Broker + database + server process for one backend; everything removed afterwards."""
+def live_hall(
+    backend: str, kiosks: int, server_url: str | None = None, days: int = 40, windows: int = 0, displays: int = 0
+) -> Iterator[LiveHall]:
+    """Broker + database + server process for one backend (with `windows` windows and `displays` extra hall
+    displays when given); everything removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="hallq-load-"))
     root.chmod(0o755)  # the broker drops to the mosquitto user and must read its files
     broker = None
     try:
-        hall_dir = bench_hall_dir(root / "hall", kiosks)
+        hall_dir = bench_hall_dir(root / "hall", kiosks, windows, displays)
         hall = load_hall_profile(hall_dir / "hall.yaml")
         devices = load_devices(hall_dir / "devices.yaml", hall)
         secret = root / "secret"
@@ -145,7 +172,7 @@ def live_hall(backend: str, kiosks: int, server_url: str | None = None, days: in
             upgrade(url)
             server = _start_server(root, url, hall_dir, secret, broker)
             try:
-                yield LiveHall(backend, root, hall, devices, secret, broker, server, working_days(days))
+                yield LiveHall(backend, root, hall, devices, secret, broker, server, working_days(days), url)
             finally:
                 _stop_server(server)
     finally:

@@ -17,6 +17,7 @@ from broker.client import BusClient, BusSettings
 from broker.messages import DeviceAvailability, Request
 from broker.topics import Topics
 from firmware_config.credentials import device_account
+from firmware_config.devices import BUS_KIND
 
 # Groups of the demo hall and their share of kiosk tickets (anonymous consultation needs no ID card).
 GROUP_MIX = {
@@ -39,7 +40,7 @@ def device_client(hall: LiveHall, device_id: str) -> BusClient:
     """A bus client logged in as one of the hall's devices."""
     account = device_account(hall.secret_dir, device_id)
     kind = hall.devices.get(device_id).type
-    bus_kind = {"kiosk": "kiosk", "caller": "caller", "window_display": "display"}.get(kind, kind)
+    bus_kind = BUS_KIND.get(kind, kind)
     return BusClient(
         BusSettings("demo", device_id, account.username, account.password, hall.host, hall.port),
         TOPICS.device(device_id, "availability"),

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -37,8 +36,8 @@ from hallcore.clock import OffsetClock
 from hallserver.app import create_app
 from hallserver.db import make_engine, upgrade
 from hallserver.gateway.gateway import Gateway
+from hallserver.gateway.requests import RequestJob
 from hallserver.models import Ticket
-from hallserver.services import estimates
 from hallserver.settings import Settings
 
 # Stage → the functions whose cumulative time it is (module path fragment, function name).
@@ -49,7 +48,7 @@ HISTORIES = (0, 3_600, 36_000, 90_000)  # a day, two weeks, about a month of a c
 STAGES = {
     "issue_ticket (services: counter, real-name checks, insert, event log)": ("services/tickets.py", "issue_ticket"),
     "  of which waiting_ahead + estimate (2 COUNT/AVG queries)": ("services/estimates.py", "wait_for"),
-    "stored-reply lookup (idempotency, 1 SELECT)": ("gateway/requests.py", "_stored_reply"),
+    "stored-reply lookup (idempotency, 1 SELECT per batch)": ("gateway/requests.py", "_logged"),
     "publish effects: queue state + print job (_apply)": ("gateway/gateway.py", "_apply"),
     "transaction commit (SQLite fsync / PostgreSQL round trip)": ("sqlalchemy/engine/base.py", "_commit_impl"),
     "request validation (pydantic)": ("pydantic/main.py", "model_validate"),
@@ -131,42 +130,6 @@ def _payloads(n: int, offset: int) -> list[bytes]:
     return out
 
 
-@contextmanager
-def _patched(cache: bool, debounce: bool) -> Iterator[None]:
-    """EXPERIMENT ONLY (bench process, never the product): what the proposed server changes would save.
-    cache: per-group mean service time and window capacity memoised (a real fix invalidates them on
-    finish / window changes); debounce: ticket.issue no longer rebuilds and publishes queue/state (a real
-    fix publishes it a few times a second from a timer)."""
-    saved = (estimates.mean_service_minutes, estimates.window_capacity, Gateway._apply)
-    if cache:
-        means: dict[str, float] = {}
-        capacity: list[dict[str, float]] = []
-
-        def mean_service(session: Any, ctx: Any, group: Any) -> float:
-            if group.code not in means:
-                means[group.code] = saved[0](session, ctx, group)
-            return means[group.code]
-
-        def window_capacity(session: Any) -> dict[str, float]:
-            if not capacity:
-                capacity.append(saved[1](session))
-            return capacity[0]
-
-        estimates.mean_service_minutes = mean_service  # type: ignore[assignment]
-        estimates.window_capacity = window_capacity  # type: ignore[assignment]
-    if debounce:
-
-        def apply(self: Gateway, effects: Any) -> None:
-            effects.queue = False
-            saved[2](self, effects)
-
-        Gateway._apply = apply  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        estimates.mean_service_minutes, estimates.window_capacity, Gateway._apply = saved  # type: ignore[method-assign]
-
-
 def _add_index(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -214,18 +177,10 @@ def seed_history(url: str, visits: int, per_day: int = 3600) -> None:
 
 
 def what_if(n: int, server_url: str | None = None, history: int = HISTORY) -> dict[str, float]:
-    """Milliseconds per ticket.issue (no profiler) on a database with `history` earlier visits: as built,
-    then with each proposed server change applied in this process only."""
-    out = {}
-    for label, index, cache, debounce in (
-        ("as built", False, False, False),
-        ("+ index ticket(group_code, state, finished_at)", True, False, False),
-        ("+ cached estimates (no index)", False, True, False),
-        ("+ cached estimates + queue/state debounced", False, True, True),
-    ):
-        with _patched(cache, debounce):
-            out[label] = _timed(n, server_url, history, index)
-    return out
+    """Milliseconds per ticket.issue (no profiler) on a database with `history` earlier visits, answered one
+    request per transaction (a quiet hall) and in batches of several requests per transaction (group commit:
+    what the worker does when requests queue up under load)."""
+    return {f"{size} request(s) per transaction": _timed(n, server_url, history, batch=size) for size in (1, 8, 32, 64)}
 
 
 def history_effect(n: int, histories: tuple[int, ...], server_url: str | None = None) -> dict[int, float]:
@@ -233,13 +188,13 @@ def history_effect(n: int, histories: tuple[int, ...], server_url: str | None = 
     return {h: _timed(n, server_url, h) for h in histories}
 
 
-def _timed(n: int, server_url: str | None, history: int = 0, index: bool = False) -> float:
-    """Wall milliseconds per ticket.issue on the gateway's handler, no profiler."""
+def _timed(n: int, server_url: str | None, history: int = 0, index: bool = False, batch: int = 1) -> float:
+    """Wall milliseconds per ticket.issue on the gateway's handler, no profiler, `batch` per transaction."""
     with gateway_on(server_url, history, index) as gateway:
         payloads = _payloads(n, 700_000)
         t0 = time.perf_counter()
-        for p in payloads:
-            gateway._handle_request(TOPIC, p)
+        for first in range(0, n, batch):
+            gateway._handle_batch([RequestJob(gateway, TOPIC, p) for p in payloads[first : first + batch]])
         return (time.perf_counter() - t0) / n * 1000
 
 
@@ -274,7 +229,7 @@ def main() -> None:
     print(f"history: ms per ticket.issue after N finished visits of earlier days (n={args.n // 2})")
     for h, ms in history_effect(args.n // 2, HISTORIES, args.url).items():
         print(f"  {h:7d} visits: {ms:7.2f} ms → ≤ {1000 / ms:4.0f}/s")
-    print(f"what if, with {HISTORY} visits of history (bench-only patches, see _patched):")
+    print(f"group commit, with {HISTORY} visits of history (ms per request, same run):")
     for label, ms in what_if(args.n // 2, args.url).items():
         print(f"  {ms:6.2f} ms per request → ≤ {1000 / ms:4.0f}/s  {label}")
 

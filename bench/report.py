@@ -17,7 +17,7 @@ from bench.report_format import Extras, f, pct, table, yes
 from bench.report_live import live_section, profile_section
 
 ISSUE_P99_TARGET_MS = 20.0
-SUSTAINED_TARGET = 500.0
+SUSTAINED_TARGET = 1000.0
 
 
 def _peak_rates(study: Study | None) -> str:
@@ -50,12 +50,13 @@ def _speed_paragraph(r: BackendResult, study: Study | None, extras: Extras) -> t
     samples = "、".join(f(x, 1) for x in p99s) + " ms"
     text = (
         "**早高峰时系统够快吗？** 对一个大厅的真实负荷来说够快："
-        f"50 次/秒取号时往返 p50 {f(at50.latency.p50, 1)} ms、p99 {f(at50.latency.p99, 1)} ms，叫号到显示屏 p99 "
+        f"{at50.rate:.0f} 次/秒取号时往返 p50 {f(at50.latency.p50, 1)} ms、p99 {f(at50.latency.p99, 1)} ms，"
+        "叫号到显示屏 p99 "
         f"{f(r.call_display.p99 if r.call_display else None, 1)} ms；{_peak_rates(study)}"
         f"议题的压力目标：200 次/秒时 p99 为 {samples}（同一次运行中各次测量），{verdict} ≤ 20 ms；"
-        f"服务器（单个网关工作线程按顺序处理）最多每秒应答约 {sustained:.0f} 个取号（SQLite，新库），"
-        f"p99 < 50 ms 的最高速率 {r.best_rate:.0f} 次/秒，持续 500 次/秒"
-        f"{'达到' if sustained >= SUSTAINED_TARGET * 0.95 else '未达到'}。"
+        f"服务器（单个网关工作线程，积压的请求成组提交）最多每秒应答约 {sustained:.0f} 个取号（SQLite，新库），"
+        f"p99 < 50 ms 的最高速率 {r.best_rate:.0f} 次/秒，持续 {SUSTAINED_TARGET:.0f} 次/秒"
+        f"{'达到' if r.best_rate >= SUSTAINED_TARGET else '未达到'}（以 p99 < 50 ms 计）。"
         f"数据库里有了一天的办结记录后，100 次/秒时 p99 {f(fresh.latency.p99 if fresh else None, 0)} ms → "
         f"{f(after.latency.p99 if after else None, 0)} ms。{_bottleneck(extras)}"
     )
@@ -71,7 +72,7 @@ def _speed_paragraph(r: BackendResult, study: Study | None, extras: Extras) -> t
             "持续取号速率（SQLite）",
             f"≥ {SUSTAINED_TARGET:.0f}/s",
             f"{sustained:.0f}/s（p99<50 ms：{r.best_rate:.0f}/s）",
-            yes(sustained >= SUSTAINED_TARGET * 0.95),
+            yes(r.best_rate >= SUSTAINED_TARGET),  # sustained means with p99 < 50 ms, not just answered
             "python -m bench.load --backend sqlite",
         ],
     ]
@@ -96,8 +97,8 @@ def _bottleneck(extras: Extras) -> str:
 def _allocation_paragraph(study: Study) -> tuple[str, list[list[str]]]:
     """Question 2 on the county hall, and its target rows."""
     county = study.run("county")
-    c, p = check(county, "hallq_balanced"), check(county, "pooled_deadline")
-    m, ded, pool = county.metric("hallq_balanced"), county.metric("dedicated_fifo"), county.metric("pooled_fifo")
+    c, p = check(county, "hallq_fair"), check(county, "pooled_fair")
+    m, ded, pool = county.metric("hallq_fair"), county.metric("dedicated_fifo"), county.metric("pooled_fifo")
     misses = []
     if c.ratio > TARGET_RATIO:
         misses.append(f"平均等候只降到较好基线的 {c.ratio:.2f} 倍")
@@ -174,8 +175,8 @@ def summary(study: Study | None, live: list[BackendResult], extras: Extras) -> s
             [
                 "持续取号速率（PostgreSQL）",
                 f"≥ {SUSTAINED_TARGET:.0f}/s",
-                f"{sustained:.0f}/s",
-                yes(sustained >= SUSTAINED_TARGET * 0.95),
+                f"{sustained:.0f}/s（p99<50 ms：{pg.best_rate:.0f}/s）",
+                yes(pg.best_rate >= SUSTAINED_TARGET),
                 cmd,
             ]
         )
@@ -199,18 +200,19 @@ def _throughput_proposal(extras: Extras) -> list[str]:
         out.append(f"   - 往日记录已不影响取号（{'、'.join(f'{k} 条 {f(v, 1)} ms' for k, v in h.items())}）。")
     if w:
         out.append(
-            f"   - 基准进程内验证（{extras.what_if_history} 条往日记录）："
+            f"   - 成组提交（{extras.what_if_history} 条往日记录，同一次运行）："
             + "；".join(f"{k} {f(v, 2)} ms/次（≤ {1000 / v:.0f}/s）" for k, v in w.items())
-            + "。即使这些都做了，单个工作线程也在 400–500 次/秒以下；要持续 500 次/秒需要批量事务"
-            "（一个事务处理队列里积压的多个请求）或多个工作线程（PostgreSQL 行锁）。"
+            + "。网关把队列里积压的请求放进同一个事务（各自一个保存点），一次提交；剩下的时间主要是"
+            "每个请求约 10 条 SQL 在 SQLAlchemy ORM 中的 Python 开销。再往上需要多个工作线程（仅 PostgreSQL，"
+            "需按序预先锁定号码序列行以免死锁）或绕过 ORM 的插入路径。"
         )
     return out
 
 
 def _allocation_proposal(study: Study) -> list[str]:
     county = study.run("county")
-    b, d = check(county, "hallq_balanced"), check(county, "mixed_deadline")
-    pb = check(county, "pooled_deadline")
+    b, d = check(county, "mixed_balanced"), check(county, "hallq_fair")
+    pb = check(county, "pooled_fair")
     how = probe("balanced")
     out = ["**分配策略（hallserver/services/allocation.py `balanced`，本次运行时的代码）**："]
     if how.early_appointment_first:
@@ -248,7 +250,7 @@ def _window_advice(study: Study) -> str:
     text = "   - 窗口配置同样重要：分领域窗口越多，忙闲不均越严重"
     if study.sweep:
         visits, low = min(study.sweep, key=lambda vm: vm[0])
-        hallq = next(m for m in low if m.setup == "hallq_balanced")
+        hallq = next(m for m in low if m.setup == "hallq_fair")
         pool = next(m for m in low if m.setup == "pooled_fifo")
         worse = "甚至不如" if hallq.mean_wait > pool.mean_wait else "也只是略好于"
         text += (

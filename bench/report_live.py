@@ -54,11 +54,13 @@ def live_section(results: list[BackendResult]) -> str:
         f"{r0.kiosks} 台模拟自助机各用自己的设备账号登录由大厅配置生成的 Mosquitto，向独立进程中的大厅服务器"
         "（create_app + 总线网关，单工作线程按到达顺序处理请求）发送 `ticket.issue`。开环：请求按时刻表发出，"
         "不等前一个应答；时延从**计划发送时刻**算起（服务器跟不上时排队时间全部计入），5 秒无应答计为超时。"
-        "每个阶段使用新的办公日（号码每日重置）。发号请求混合各队列（实名队列带身份证号，咨询类匿名）。",
+        "每个阶段使用新的办公日（号码每日重置），开始时库里已有 1000 人在等候（不是空的一天）；每个固定速率测 3 次，"
+        "给出最小/中位/最大值，阶梯搜索遇到第一个不合格速率即停止（不重测）。PostgreSQL 使用持久化设置"
+        "（fsync=on，synchronous_commit=on）。发号请求混合各队列（实名队列带身份证号，咨询类匿名）。",
         "",
     ]
     for r in results:
-        out += [f"### {r.backend}（本后端用时 {r.seconds:.0f} 秒）", ""]
+        out += [f"### {r.backend}（本后端用时 {r.seconds:.0f} 秒{'，' + r.settings if r.settings else ''}）", ""]
         out += [
             "**固定提供速率下的 ticket.issue 往返时延**",
             "",
@@ -79,7 +81,7 @@ def live_section(results: list[BackendResult]) -> str:
         ]
         if issue50:
             out += [
-                f"50 次/秒时 ticket.issue p50 / 裸往返 p50 = {issue50.p50 / bare.p50:.0f}×，"
+                f"{r.fixed[0].rate:.0f} 次/秒时 ticket.issue p50 / 裸往返 p50 = {issue50.p50 / bare.p50:.0f}×，"
                 f"p99 / p99 = {issue50.p99 / bare.p99:.0f}×：时间几乎全在服务器处理（数据库与状态发布），不在总线。",
             ]
         out.append("")

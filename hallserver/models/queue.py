@@ -85,6 +85,10 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_ticket_queue", "service_date", "state", "group_code"),
         # Recent service times per group (wait estimates on every issue and call): newest first, no scan.
         sa.Index("ix_ticket_service_times", "group_code", "state", "finished_at", "started_at"),
+        # One person's tickets of a day (real-name daily cap, one waiting per group): no scan of the day.
+        sa.Index("ix_ticket_person_day", "identity_hash", "service_date"),
+        # A group's waiting line of a day in queue order (call next, people ahead, rejoin).
+        sa.Index("ix_ticket_line", "service_date", "group_code", "state", "queue_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -12,11 +12,24 @@ from sqlmodel import Session, col, select
 
 from firmware_config.hall import QueueGroup
 from hallserver.models import Ticket, TicketState, WindowGroup, WindowRow, WindowStatus
+from hallserver.services import read_cache
 from hallserver.services.context import HallContext
 
 
 def mean_service_minutes(session: Session, ctx: HallContext, group: QueueGroup) -> float:
-    """Mean start→finish minutes of the group's most recent visits; the group default until any exist."""
+    """Mean start→finish minutes of the group's most recent visits; the group default until any exist.
+    Kept until a visit starts or ends (read_cache), not re-read for every ticket."""
+    engine = session.get_bind()
+    cached = read_cache.get(engine, "service_minutes", group.code)
+    if cached is not None:
+        return float(cached)
+    token = read_cache.token(engine, "service_minutes")
+    minutes = _read_service_minutes(session, ctx, group)
+    read_cache.put(engine, "service_minutes", token, group.code, minutes)
+    return minutes
+
+
+def _read_service_minutes(session: Session, ctx: HallContext, group: QueueGroup) -> float:
     rows = session.exec(
         select(Ticket.started_at, Ticket.finished_at)
         .where(
@@ -32,7 +45,19 @@ def mean_service_minutes(session: Session, ctx: HallContext, group: QueueGroup) 
 
 
 def window_capacity(session: Session) -> dict[str, float]:
-    """Open windows per group, a window serving k groups counting 1/k for each."""
+    """Open windows per group, a window serving k groups counting 1/k for each. Read once and kept until a
+    write to the window tables commits (read_cache), instead of a join over every window per ticket."""
+    engine = session.get_bind()
+    cached = read_cache.get(engine, "window_capacity", None)
+    if cached is not None:
+        return dict(cached)
+    token = read_cache.token(engine, "window_capacity")
+    capacity = _read_capacity(session)
+    read_cache.put(engine, "window_capacity", token, None, capacity)
+    return dict(capacity)
+
+
+def _read_capacity(session: Session) -> dict[str, float]:
     rows = session.exec(
         select(WindowGroup.window_id, WindowGroup.group_code)
         .join(WindowRow, col(WindowRow.id) == WindowGroup.window_id)
@@ -45,7 +70,7 @@ def window_capacity(session: Session) -> dict[str, float]:
     for groups in groups_of.values():
         for code in groups:
             capacity[code] += 1 / len(groups)
-    return capacity
+    return dict(capacity)
 
 
 def wait_for(

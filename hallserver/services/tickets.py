@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
 
 from firmware_config.hall import QueueGroup
@@ -134,16 +134,23 @@ def _series(ctx: HallContext, group: QueueGroup, priority: Priority) -> str:
 
 
 def _check_real_name_limits(session: Session, ctx: HallContext, id_hash: str, group: QueueGroup, day: date) -> None:
+    """One waiting ticket per group and the daily cap, from one read of the person's tickets of the day
+    (a handful of rows through ix_ticket_person_day, never a scan of the day)."""
     rules = ctx.profile.tickets
-    mine = select(Ticket).where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
+    if session.get_bind().dialect.name == "postgresql":
+        # Two desks issuing for one person in two groups hold different counter rows: this lock, until the
+        # transaction ends, makes the second read the first's ticket (SQLite has one writer anyway).
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 19))"), {"key": id_hash})
+    mine = session.exec(
+        select(Ticket.number, Ticket.group_code, Ticket.state)
+        .where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
+        .order_by(col(Ticket.id))
+    ).all()
     if rules.one_waiting_per_group:
-        held = session.exec(mine.where(Ticket.group_code == group.code, col(Ticket.state).in_(HELD_STATES))).first()
+        held = next((n for n, g, state in mine if g == group.code and state in HELD_STATES), None)
         if held is not None:
-            raise HallError("already_waiting", f"您已持有{group.name}的{held.number}号，请等候叫号", ticket=held.number)
-    count = session.exec(
-        select(func.count()).select_from(Ticket).where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
-    ).one()
-    if count >= rules.daily_cap_per_person:
+            raise HallError("already_waiting", f"您已持有{group.name}的{held}号，请等候叫号", ticket=held)
+    if len(mine) >= rules.daily_cap_per_person:
         raise HallError(
             "limit_reached",
             f"同一身份每日最多取号{rules.daily_cap_per_person}次，今日已达上限",
@@ -158,26 +165,28 @@ def waiting_ahead(session: Session, ticket: Ticket) -> int:
         col(Ticket.queue_key) < ticket.queue_key,
         and_(col(Ticket.queue_key) == ticket.queue_key, col(Ticket.id) < ticket.id),
     )
+    line = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.service_date == ticket.service_date,
+            Ticket.group_code == ticket.group_code,
+            Ticket.state == TicketState.waiting,
+            Ticket.id != ticket.id,
+        )
+    )
+    if ticket.priority == Priority.normal:
+        # Everyone waiting but the normal tickets queued after it: the whole line is counted inside the index
+        # (ix_ticket_line), and only the few rows at or after its queue key are read — a new ticket's line is
+        # counted without visiting its thousands of rows.
+        later = and_(col(Ticket.queue_key) >= ticket.queue_key, col(Ticket.priority) == Priority.normal, ~earlier)
+        return int(session.exec(line).one()) - int(session.exec(line.where(later)).one())
     green = col(Ticket.priority) == Priority.green
     if ticket.priority == Priority.green:
         ahead = and_(green, earlier)
-    elif ticket.priority == Priority.appointment:
-        ahead = or_(green, and_(col(Ticket.priority) == Priority.appointment, earlier))
     else:
-        ahead = or_(earlier, col(Ticket.priority) != Priority.normal)
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                Ticket.service_date == ticket.service_date,
-                Ticket.group_code == ticket.group_code,
-                Ticket.state == TicketState.waiting,
-                Ticket.id != ticket.id,
-                ahead,
-            )
-        ).one()
-    )
+        ahead = or_(green, and_(col(Ticket.priority) == Priority.appointment, earlier))
+    return int(session.exec(line.where(ahead)).one())
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:

@@ -6,7 +6,9 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
-from firmware_config.hall import Strict
+from firmware_config.hall import LapseOutcome, Strict
+
+__all__ = ["LapseOutcome"]  # re-exported: the catalog names it per item, hall.yaml holds the default
 
 CODE_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$"
 
@@ -177,6 +179,15 @@ class RongqueRule(Strict):
     note: str | None = None
 
 
+class Commitment(Strict):
+    """告知承诺制 (002 §28): the applicant's written commitment replaces some proof and the department approves
+    directly; the guide must say what breaking the commitment costs, and when it is checked."""
+
+    liability: str = Field(min_length=4, description="违反承诺应当承担的法律责任")
+    verify_days: int = Field(ge=1, le=365, description="Working days within which the commitment is checked (核查)")
+    scope: str | None = Field(default=None, description="适用范围, when narrower than the whole item")
+
+
 class Appointment(Strict):
     """Whether and how far ahead an item can be booked."""
 
@@ -220,6 +231,17 @@ class Item(Strict):
     hours: str | None = Field(default=None, description="Only when different from the hall's hours")
     phone: str = Field(pattern=r"^[0-9\-]{5,20}$", description="Consultation phone")
     complaint: str = Field(default="12345", min_length=3, description="Complaint channel")
+    on_deadline_lapse: LapseOutcome | None = Field(
+        default=None,
+        description="When a 补正/容缺 deadline passes: 视为撤回/不予批准/中止办理 (None: the hall's default)",
+    )
+    gaozhi_chengnuo: Commitment | None = Field(default=None, description="告知承诺制 applies (002 §28)")
+
+    @model_validator(mode="after")
+    def _commitment_needs_review(self) -> Item:
+        if self.gaozhi_chengnuo is not None and self.time_limit.on_the_spot:
+            raise ValueError("告知承诺制事项须为承诺件（承诺时限大于0）：即办件当场办结，无需承诺")
+        return self
 
     @model_validator(mode="after")
     def _rongque_consistent(self) -> Item:

@@ -1,4 +1,5 @@
-"""Visits and cases: the progress query (citizens), case status (staff), identity reveal (audited)."""
+"""Visits and cases: the progress query (citizens), visits of a window, identity reveal (audited). The case
+desk and department updates are api/case_desk.py and api/departments.py."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from hallcore.commands import Identity
 from hallcore.errors import NotFound
 from hallserver.api.deps import Auth, HallDep
 from hallserver.api.schemas import Body, RowId
-from hallserver.models import CaseStatus, Person, Visit
-from hallserver.services import people, visits
+from hallserver.models import Person, Visit
+from hallserver.services import case_progress, people
 
 router = APIRouter(tags=["办件 cases"])
 
@@ -25,13 +26,6 @@ class ProgressIn(Body):
     """A progress query by the applicant's ID (kept out of URLs and logs)."""
 
     identity: Identity
-
-
-class CaseStatusIn(Body):
-    """Advance a case."""
-
-    status: CaseStatus
-    note: str | None = Field(default=None, max_length=200)
 
 
 class RevealIn(Body):
@@ -65,23 +59,14 @@ def visit_view(v: Visit, person: Person | None) -> dict[str, Any]:
 def progress_by_serial(hall: HallDep, serial_no: str = Query(min_length=8, max_length=80)) -> list[dict[str, Any]]:
     """Status, promised date and delivery of a case."""
     with hall.tx() as s:
-        return [asdict(p) for p in visits.progress(s, hall.ctx, serial_no=serial_no)]
+        return [asdict(p) for p in case_progress.progress(s, hall.ctx, serial_no=serial_no)]
 
 
 @router.post("/progress", summary="办件进度查询（按身份证）")
 def progress_by_identity(body: ProgressIn, hall: HallDep) -> list[dict[str, Any]]:
     """Every case of the applicant, newest first."""
     with hall.tx() as s:
-        return [asdict(p) for p in visits.progress(s, hall.ctx, id_number=body.identity.id_number)]
-
-
-@router.post("/cases/{serial_no}/status", summary="更新办件状态（审查中、已办结、待领取、已领取、已邮寄）")
-def set_case_status(serial_no: str, body: CaseStatusIn, hall: HallDep, principal: Auth) -> dict[str, Any]:
-    """Move the case along; other moves are refused."""
-    principal.require("staff", "chief", "manager", "admin")
-    with hall.tx() as s:
-        case = visits.advance_case(s, hall.ctx, serial_no, body.status, principal.username, body.note)
-        return {"serial_no": case.serial_no, "status": case.status, "promised_date": case.promised_date.isoformat()}
+        return [asdict(p) for p in case_progress.progress(s, hall.ctx, id_number=body.identity.id_number)]
 
 
 @router.get("/visits", summary="办事记录（按窗口和日期）")

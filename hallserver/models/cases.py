@@ -43,9 +43,19 @@ class CaseStatus(StrEnum):
     accepted = "已受理"
     reviewing = "审查中"
     completed = "已办结"
+    committed = "告知承诺准予"  # approved on the applicant's written commitment (告知承诺制, 002 §28)
+    denied = "不予批准"  # a written decision with its reason (000 §11, 003 §16)
+    suspended = "中止办理"  # a 补正/容缺 deadline passed; resumes when the materials come
+    withdrawn = "视为撤回"  # a 补正/容缺 deadline passed: the application is deemed withdrawn
+    revoked = "已撤销"  # an approval on commitment revoked (承诺未履行)
     ready = "待领取"
     collected = "已领取"
     posted = "已邮寄"
+    delivered = "已送达"  # 电子送达
+
+
+# Cases still running against their promised date (the overdue list and the on-time rate count these).
+OPEN_CASE_STATES = (CaseStatus.accepted, CaseStatus.reviewing)
 
 
 class Visit(SQLModel, table=True):
@@ -54,6 +64,7 @@ class Visit(SQLModel, table=True):
     __tablename__ = "visit"
     __table_args__ = (
         sa.Index("ix_visit_ended", "ended_at"),
+        sa.Index("ix_visit_deadline", "deadline", "outcome"),  # 补正 deadlines the housekeeping watches
         sa.Index("ix_visit_window_ended", "window_id", "ended_at"),
         # Covering indexes for reports: one per dimension, holding every column a report reads.
         *(
@@ -81,6 +92,7 @@ class Visit(SQLModel, table=True):
     service_s: int = Field(default=0, description="start → end")
     outcome: str = Field(max_length=8)
     materials: str | None = Field(default=None, sa_type=sa.Text, description="JSON: missing or owed materials")
+    received: str | None = Field(default=None, sa_type=sa.Text, description="JSON: materials handed in (None: all)")
     deadline: date | None = None
     reason: str | None = Field(default=None, max_length=200)
     serial_no: str | None = Field(default=None, max_length=80, index=True)
@@ -110,9 +122,16 @@ class ServiceCase(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     accepted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     promised_date: date
-    status: str = Field(default=CaseStatus.accepted, max_length=8)
+    status: str = Field(default=CaseStatus.accepted, max_length=8, index=True)
     delivery: str = Field(default="窗口领取", max_length=8)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    result: str | None = Field(default=None, max_length=100, description="The result handed over (办理结果)")
+    reason: str | None = Field(default=None, max_length=500, description="Why denied, revoked or suspended")
+    decided_at: datetime | None = utc_field()  # 办结, 告知承诺准予 or 不予批准: the on-time rate's end
+    supplement_due: date | None = Field(default=None, description="容缺: when the owed materials are due")
+    supplied_at: datetime | None = utc_field()
+    reminded_on: date | None = Field(default=None, description="Day the deadline reminder went out")
+    warned_on: date | None = Field(default=None, description="Day the promised-date early warning went out")
 
 
 class CaseEvent(SQLModel, table=True):
@@ -126,3 +145,16 @@ class CaseEvent(SQLModel, table=True):
     status: str = Field(max_length=8)
     note: str | None = Field(default=None, max_length=200)
     actor: str | None = Field(default=None, max_length=40)
+
+
+class SupplementWatch(SQLModel, table=True):
+    """A 补正 notice's deadline being watched (the visit opened no case): reminded, supplied or lapsed."""
+
+    __tablename__ = "supplement_watch"
+
+    visit_id: int = Field(primary_key=True, foreign_key="visit.id")
+    due: date
+    state: str = Field(default="open", max_length=8, index=True, description="open | supplied | lapsed")
+    reminded_on: date | None = None
+    lapse_outcome: str | None = Field(default=None, max_length=8)
+    closed_at: datetime | None = utc_field()

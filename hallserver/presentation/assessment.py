@@ -1,4 +1,6 @@
-"""月考核: the monthly staff assessment sheet a hall manager prints (004 §39).
+"""月考核, 季考评 and 年总评: the staff assessment sheets a hall manager prints and sends to the departments
+(004 §39 “月考核、季考评、年总评”). A quarter or a year holds the same indicators as the month, summed over its
+months, plus a per-department summary with the 限时办结 on-time rate; a period not yet over is marked partial.
 
 Every figure is computed from what the system records, and each column says how. Attendance is NOT
 recorded by this system (no clock-in): the "served days" and first/last service times are what the
@@ -7,7 +9,7 @@ visit records show, and the sheet says so rather than pretending to be an attend
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -15,7 +17,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from firmware_config.hall import AccessRole
+from hallcore.errors import HallError
 from hallserver.models import Outcome, Rectification, Visit
+from hallserver.services import complaints, reports
+from hallserver.services.case_deadlines import OnTimeFigures
 from hallserver.services.context import HallContext
 from hallserver.services.reports import period_range
 
@@ -52,16 +57,81 @@ COLUMNS = (
 )
 
 
+SHEET_NAMES = {"month": "月考核", "quarter": "季考评", "year": "年总评"}
+_SPAN = {"month": ("本月", "当月"), "quarter": ("本季度", "本季度"), "year": ("本年度", "本年度")}
+
+
+def columns_for(period: str) -> tuple[Column, ...]:
+    """The month's columns, their words said of a quarter or a year."""
+    this, whole = _SPAN[period]
+
+    def say(text: str) -> str:
+        return text.replace("本月", this).replace("当月", whole)
+
+    return tuple(Column(c.key, say(c.header), say(c.meaning), c.number_format) for c in COLUMNS)
+
+
+DEPARTMENT_COLUMNS = (
+    Column("department", "部门", "派驻或所属部门"),
+    Column("staff", "人数", "本期有办件或在岗配置的该部门工作人员数", "0"),
+    Column("visits", "办件量", "该部门工作人员的服务次数", "0"),
+    Column("rated", "评价数", "首次评价数", "0"),
+    Column("good_rate", "好评率", "非差评占评价数的比例", "0.0%"),
+    Column("bad", "差评数", "差评数", "0"),
+    Column("cases_due", "应办结件数", "承诺办结日在本期内的办件（中止、视为撤回的不计）", "0"),
+    Column("cases_on_time", "按时办结", "在承诺办结日当天或之前办结（或作出决定）的件数", "0"),
+    Column("cases_late", "超期办结", "晚于承诺办结日办结的件数", "0"),
+    Column("cases_overdue", "超期未办结", "已过承诺办结日仍未办结的件数", "0"),
+    Column("on_time_rate", "按时办结率", "按时办结 ÷（按时办结 + 超期办结 + 超期未办结）", "0.0%"),
+)
+
+
+# complaints.month_figures' keys, as the sheet says them (a key not listed here is shown as it comes)
+COMPLAINT_LABELS = {
+    "received": "收到投诉及办不成事反映（件）",
+    "complaints": "其中：投诉",
+    "cannot_do": "其中：办不成事反映",
+    "in_remit": "属本中心职责",
+    "out_of_remit": "转有关部门办理",
+    "answered": "已答复",
+    "on_time": "按时答复",
+    "overdue": "超期（未按时答复）",
+    "closed": "已办结",
+    "satisfied": "群众反馈：满意",
+    "basic": "群众反馈：基本满意",
+    "unsatisfied": "群众反馈：不满意",
+}
+
+
 @dataclass(frozen=True)
 class Assessment:
-    """One month's sheet."""
+    """One period's sheet: per staff member, and per department with the on-time rate."""
 
-    month: str  # "2026-11"
+    month: str  # the period's label: "2026-11", "2026-Q4" or "2026"
     first: date
     last: date
     working_days: int
     rows: list[dict[str, Any]]
     columns: tuple[Column, ...] = COLUMNS
+    period: str = "month"
+    partial: bool = False  # the period is not over yet: figures so far
+    worked_days: int = 0  # working days from its first day up to today (all of them when it is over)
+    departments: list[dict[str, Any]] = field(default_factory=list)
+    hall_on_time: dict[str, Any] = field(default_factory=dict)  # the hall's 限时办结 figures
+    complaints: list[dict[str, Any]] | None = None  # the hall's complaints ledger: [{"item", "count"}]
+
+    @property
+    def sheet_name(self) -> str:
+        return SHEET_NAMES[self.period]
+
+    @property
+    def period_text(self) -> str:
+        """考核期间 in words: 2026年11月, 2026年第四季度, 2026年度."""
+        if self.period == "month":
+            return f"{self.first.year}年{self.first.month}月"
+        if self.period == "quarter":
+            return f"{self.first.year}年第{'一二三四'[(self.first.month - 1) // 3]}季度"
+        return f"{self.first.year}年度"
 
 
 def month_of(text: str) -> date:
@@ -70,18 +140,103 @@ def month_of(text: str) -> date:
     return date(int(year), int(month), 1)
 
 
-def build(session: Session, ctx: HallContext, month: date) -> Assessment:
-    """The 月考核 of every window staff member (and anyone else who served) for the month of `month`."""
-    first, last = period_range("month", month)
-    working = sum(
-        1 for i in range((last - first).days + 1) if ctx.calendar.holidays.is_working_day(first + timedelta(i))
-    )
+def quarter_of(text: str) -> date:
+    """ "2026-Q4" → 2026-10-01 (ValueError when malformed or not Q1–Q4)."""
+    year, quarter = text.upper().split("-Q")
+    if quarter not in ("1", "2", "3", "4"):
+        raise ValueError(text)
+    return date(int(year), 3 * int(quarter) - 2, 1)
+
+
+def year_of(text: str) -> date:
+    """ "2026" → 2026-01-01 (ValueError when malformed)."""
+    if len(text) != 4 or not text.isdigit():
+        raise ValueError(text)
+    return date(int(text), 1, 1)
+
+
+def label_of(period: str, first: date) -> str:
+    if period == "month":
+        return f"{first:%Y-%m}"
+    if period == "quarter":
+        return f"{first.year}-Q{(first.month - 1) // 3 + 1}"
+    return f"{first.year}"
+
+
+def build(session: Session, ctx: HallContext, month: date, period: str = "month") -> Assessment:
+    """The 月考核/季考评/年总评 of every window staff member (and anyone else who served) for the period
+    containing `month`. Raises HallError for a period that has not begun."""
+    if period not in SHEET_NAMES:
+        raise HallError("invalid", "考核周期须为：month（月）、quarter（季）、year（年）")
+    first, last = period_range(period, month)
+    today = ctx.today()
+    if first > today:
+        raise HallError("invalid", f"{label_of(period, first)}尚未开始，无法考核")
+    working = _working_days(ctx, first, last)
     days = _days(session, ctx, first, last)
     rects = _rectifications(session, ctx, first, last)
     people = [s for s in ctx.profile.staff if s.role in (AccessRole.staff, AccessRole.chief)]
     ids = [s.id for s in people] + sorted((set(days) | set(rects)) - {s.id for s in people})
     rows = [_row(ctx, staff_id, days.get(staff_id, {}), rects.get(staff_id, []), working) for staff_id in ids]
-    return Assessment(f"{first:%Y-%m}", first, last, working, rows)
+    partial = last >= today
+    return Assessment(
+        label_of(period, first),
+        first,
+        last,
+        working,
+        rows,
+        columns_for(period),
+        period,
+        partial,
+        _working_days(ctx, first, min(last, today)),
+        _departments(session, ctx, first, last, rows),
+        figures(reports.on_time(session, ctx, first, last)),
+        complaint_lines(complaints.month_figures(session, ctx, first, min(last, today))),
+    )
+
+
+def complaint_lines(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The complaints ledger's figures for the period as labelled lines, in the ledger's order."""
+    return [{"item": COMPLAINT_LABELS.get(key, key), "count": count} for key, count in counts.items()]
+
+
+def _working_days(ctx: HallContext, first: date, last: date) -> int:
+    return sum(1 for i in range((last - first).days + 1) if ctx.calendar.holidays.is_working_day(first + timedelta(i)))
+
+
+def figures(f: OnTimeFigures) -> dict[str, Any]:
+    return {
+        "cases_due": f.due,
+        "cases_on_time": f.on_time,
+        "cases_late": f.late,
+        "cases_overdue": f.open_overdue,
+        "on_time_rate": f.rate,
+    }
+
+
+def _departments(
+    session: Session, ctx: HallContext, first: date, last: date, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per department of the staff rows: their volumes and ratings summed, and the department's 限时办结."""
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["department"]:
+            by[row["department"]].append(row)
+    out = []
+    for department, members in sorted(by.items()):
+        rated, bad = sum(r["rated"] for r in members), sum(r["bad"] for r in members)
+        out.append(
+            {
+                "department": department,
+                "staff": len(members),
+                "visits": sum(r["visits"] for r in members),
+                "rated": rated,
+                "good_rate": round((rated - bad) / rated, 4) if rated else None,
+                "bad": bad,
+                **figures(reports.on_time(session, ctx, first, last, department)),
+            }
+        )
+    return out
 
 
 def _days(session: Session, ctx: HallContext, first: date, last: date) -> dict[str, dict[date, dict[str, Any]]]:

@@ -1,5 +1,6 @@
-"""Excel (.xlsx) export of reports: one sheet per report, a bold frozen header row, real number formats
-(minutes as 0.0, rates as percentages), so the numbers stay numbers in the manager's spreadsheet."""
+"""Excel (.xlsx) export of reports: one sheet per report, its title and period on top (where a reader and a
+printout look first), then a bold frozen header row and the table, with real number formats (minutes as 0.0,
+rates as percentages), so the numbers stay numbers in the manager's spreadsheet."""
 
 from __future__ import annotations
 
@@ -33,7 +34,12 @@ class Sheet:
     title: str  # ≤ 31 characters, no []:*?/\
     columns: Sequence[XlsxColumn]
     rows: Sequence[dict[str, Any]]
-    notes: Sequence[str] = field(default_factory=tuple)  # lines below the table (period, definitions)
+    notes: Sequence[str] = field(default_factory=tuple)  # lines above the table: the first is its title line
+
+
+def header_row(sheet: Sheet) -> int:
+    """The 1-based row of the sheet's header: below the notes and a blank row, or the first row without notes."""
+    return len(sheet.notes) + 2 if sheet.notes else 1
 
 
 def workbook(sheets: Sequence[Sheet], active: int = 0) -> bytes:
@@ -49,21 +55,19 @@ def workbook(sheets: Sequence[Sheet], active: int = 0) -> bytes:
 
 
 def _fill(ws: Any, sheet: Sheet) -> None:
-    ws.append([c.header for c in sheet.columns])
-    for cell in ws[1]:
+    for offset, line in enumerate(sheet.notes):
+        cell = ws.cell(row=1 + offset, column=1, value=line)
+        cell.font = Font(bold=True, size=13) if offset == 0 else Font(italic=True, color="555555")
+    top = header_row(sheet)
+    for index, column in enumerate(sheet.columns, start=1):
+        cell = ws.cell(row=top, column=index, value=column.header)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in sheet.rows:
-        ws.append([row.get(c.key) for c in sheet.columns])
+    for number, row in enumerate(sheet.rows, start=top + 1):
+        for index, column in enumerate(sheet.columns, start=1):
+            ws.cell(row=number, column=index, value=row.get(column.key)).number_format = column.number_format
     for index, column in enumerate(sheet.columns, start=1):
-        letter = get_column_letter(index)
-        for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
-            cell.number_format = column.number_format
         widest = max([text_width(column.header, 1)] + [text_width(str(r.get(column.key) or ""), 1) for r in sheet.rows])
-        ws.column_dimensions[letter].width = min(max(8.0, widest * 1.9 + 2), 48.0)
-    ws.freeze_panes = "A2"
-    if sheet.notes:
-        start = len(sheet.rows) + 3
-        for offset, line in enumerate(sheet.notes):
-            ws.cell(row=start + offset, column=1, value=line).font = Font(italic=True, color="555555")
+        ws.column_dimensions[get_column_letter(index)].width = min(max(8.0, widest * 1.9 + 2), 48.0)
+    ws.freeze_panes = f"A{top + 1}"  # title, period and header stay in view while scrolling

@@ -73,19 +73,26 @@ def test_excel_export_matches_the_report(client: TestClient, seeded: dict[str, i
     assert "月考核2026-11" in book.sheetnames and "指标说明" in book.sheetnames
     sheet = book["按窗口"]
     assert book.active.title == "按窗口"
-    assert [c.value for c in sheet[1]] == list(HEADERS.values())
-    assert sheet.freeze_panes == "A2"
-    for index, row in enumerate(report["rows"], start=2):
+    # Title and period first, where a reader looks; then a blank row, the header and the table.
+    assert sheet["A1"].value == "月报：2026-11-01 至 2026-11-30" and sheet["A1"].font.bold
+    assert "百分比" in sheet["A2"].value and sheet["A3"].value is None
+    assert [c.value for c in sheet[4]] == list(HEADERS.values())
+    assert sheet.freeze_panes == "A5"
+    for index, row in enumerate(report["rows"], start=5):
         cells = {key: sheet.cell(row=index, column=col).value for col, key in enumerate(HEADERS, start=1)}
         assert cells == row
-    w16 = {key: sheet.cell(row=2, column=col) for col, key in enumerate(HEADERS, start=1)}
+    assert sheet.max_row == 4 + len(report["rows"])  # nothing trails the table
+    w16 = {key: sheet.cell(row=5, column=col) for col, key in enumerate(HEADERS, start=1)}
     assert w16["name"].value == "16号窗口" and w16["visits"].value == 3
     assert w16["good_rate"].value == 0.5 and w16["good_rate"].number_format == "0.0%"
     assert w16["wait_mean_min"].value == 10.0 and w16["wait_mean_min"].number_format == "0.0"
     assert w16["rectified_on_time_rate"].value == 1.0
     trend = book["趋势"]
-    day23 = next(r for r in trend.iter_rows(min_row=2, values_only=True) if r[0] == "23日")
+    assert trend["A1"].value.startswith("月报") and [c.value for c in trend[3]][:2] == ["时段", "办件量"]
+    day23 = next(r for r in trend.iter_rows(min_row=4, values_only=True) if r[0] == "23日")
     assert day23[1] == 4
+    day24 = next(r for r in trend.iter_rows(min_row=4, values_only=True) if r[0] == "24日")
+    assert day24[1] is None  # tomorrow: not yet, so empty rather than 0
 
 
 def test_monthly_assessment_sheet(client: TestClient, seeded: dict[str, int]) -> None:
@@ -104,9 +111,12 @@ def test_monthly_assessment_sheet(client: TestClient, seeded: dict[str, int]) ->
     xlsx = client.get(f"{API}/reports/assessment", params={"month": "2026-11", "format": "xlsx"})
     book = load_workbook(io.BytesIO(xlsx.content))
     ws = book["月考核2026-11"]
-    header = [c.value for c in ws[1]]
+    assert ws["A1"].value == "南山区政务服务中心工作人员月考核表"
+    assert ws["A2"].value.startswith("考核期间：2026年11月（2026-11-01 至 2026-11-30）")
+    assert "尚未结束" in ws["A2"].value  # the clock stands on 2026-11-23: the month is not over
+    header = [c.value for c in ws[6]]
     assert header[:4] == ["姓名", "所属部门", "窗口（A/B角）", "办件量"]
-    s16_row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "郭颖")
+    s16_row = next(r for r in ws.iter_rows(min_row=7) if r[0].value == "郭颖")
     assert s16_row[header.index("办件量")].value == 3
     assert s16_row[header.index("好评率")].number_format == "0.0%"
     assert client.get(f"{API}/reports/assessment", params={"month": "2026-13"}).status_code == 400
@@ -153,5 +163,39 @@ def test_trend_slices(client: TestClient, seeded: dict[str, int]) -> None:
         quarter = reports.trend(s, hall.ctx, "quarter", date(2026, 11, 5))
         year = reports.trend(s, hall.ctx, "year", date(2026, 11, 5))
     assert len(month) == 30 and month[22].label == "23日" and month[22].visits == 4
-    assert quarter[0].label == "10-01起" and sum(p.visits for p in quarter) == 4
+    assert quarter[0].label == "10-01起" and sum(p.visits or 0 for p in quarter) == 4
     assert len(year) == 12 and year[10].visits == 4 and year[0].wait_mean_min is None
+
+
+def test_one_visit_and_a_rectification_not_yet_due(client: TestClient, clock: ManualClock) -> None:
+    """One visit: its p90 is its own time, not the top of its 30-second bucket; a rectification within its
+    deadline is not counted as late (no rate yet), one past its deadline is; hours still ahead are not 0."""
+    ok(client.post(f"{API}/tickets", json={"group": "consult"}))
+    clock.advance(seconds=100)
+    ok(client.post(f"{API}/windows/w17/call-next"))
+    ok(client.post(f"{API}/windows/w17/start"))
+    clock.advance(seconds=70)
+    ok(client.post(f"{API}/windows/w17/finish", json={"outcome": "咨询"}))
+    with Session(client.app.state.hall.engine) as s:  # type: ignore[attr-defined]
+        visit_id = int(s.exec(select(func.max(Visit.id))).one() or 0)
+    ok(client.post(f"{API}/evaluations", json={"visit_id": visit_id, "level": 1}))
+    params = {"period": "day", "by": "window", "day": "2026-11-23"}
+    (row,) = ok(client.get(f"{API}/reports", params=params))["rows"]
+    assert (row["wait_mean_min"], row["wait_p90_min"]) == (1.7, 1.7)  # 100 s, not the bucket's 120 s
+    assert (row["service_mean_min"], row["service_p90_min"]) == (1.2, 1.2)
+    assert row["rectifications"] == 1 and row["rectified_on_time_rate"] is None  # due in 7 days: not late
+
+    from hallserver.services import reports
+
+    hall = client.app.state.hall  # type: ignore[attr-defined]
+    with hall.tx() as s:
+        day = reports.trend(s, hall.ctx, "day", date(2026, 11, 23))
+    hours = {p.label: p.visits for p in day}
+    assert hours["09时"] == 1 and hours["10时"] is None and hours["17时"] is None  # the future is not 0
+    chart = ok(client.get(f"{API}/reports/charts", params=params))["trend"]
+    assert len(ET.fromstring(chart).findall(f".//{SVG}circle")) == 1  # one point, at 09时: no line along 0
+
+    clock.advance(days=10)  # the deadline passes with the rectification still open: it is late
+    client.headers.update(login(client, "m01"))  # the 12-hour token has expired meanwhile
+    (row,) = ok(client.get(f"{API}/reports", params=params))["rows"]
+    assert row["rectified_on_time_rate"] == 0.0

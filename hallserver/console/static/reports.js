@@ -15,7 +15,12 @@ const COLUMNS = [
   ["rectifications", "整改数"],
   ["rectified_on_time_rate", "按期整改率"],
 ];
-const RATES = new Set(["good_rate", "rectified_on_time_rate"]);
+// 限时办结 per department and item (a case is not a window's or a person's)
+const CASE_COLUMNS = [
+  ["cases_due", "应办结件数"],
+  ["on_time_rate", "按时办结率"],
+];
+const RATES = new Set(["good_rate", "rectified_on_time_rate", "on_time_rate"]);
 const CHARTS = ["visits", "times", "good_rate", "trend", "trend_times"];
 const state = { period: "day", by: "window", day: null };
 
@@ -33,14 +38,21 @@ function weighted(rows, key, weight) {
   return rows.reduce((s, r) => s + (r[key] === null ? 0 : r[key] * r[weight]), 0) / total;
 }
 
-function renderStats(rows) {
+function columns() {
+  return state.by === "department" || state.by === "item" ? [...COLUMNS, ...CASE_COLUMNS] : COLUMNS;
+}
+
+function renderStats(rows, cases) {
   const visits = rows.reduce((n, r) => n + r.visits, 0);
   const rated = rows.reduce((n, r) => n + r.rated, 0);
   const bad = rows.reduce((n, r) => n + r.bad, 0);
   const rects = rows.reduce((n, r) => n + r.rectifications, 0);
   const wait = weighted(rows, "wait_mean_min", "visits");
   const service = weighted(rows, "service_mean_min", "visits");
-  const onTime = weighted(rows, "rectified_on_time_rate", "rectifications");
+  // Over the rectifications that are due (closed, or open past their deadline): one still within its
+  // deadline is neither on time nor late yet.
+  const due = rows.reduce((n, r) => n + (r.rectifications_due || 0), 0);
+  const onTime = weighted(rows, "rectified_on_time_rate", "rectifications_due");
   const stat = (label, value, id) =>
     el("div", { class: "stat", id }, el("span", { class: "stat-label" }, label), el("span", { class: "stat-value" }, value));
   $("#report-stats").replaceChildren(
@@ -49,11 +61,17 @@ function renderStats(rows) {
     stat("平均办理", service === null ? "—" : `${service.toFixed(1)}分`, "sum-service"),
     stat("好评率", rated ? pct((rated - bad) / rated) : "—", "sum-good"),
     stat("差评数", bad, "sum-bad"),
-    stat("按期整改率", rects ? pct(onTime) : "—", "sum-ontime"),
+    stat("按期整改率", due ? pct(onTime) : rects ? "未到期" : "—", "sum-ontime"),
+    stat(
+      "按时办结率",
+      cases.rate === null ? "—" : `${pct(cases.rate)}（${cases.on_time}/${cases.on_time + cases.late + cases.open_overdue}件）`,
+      "sum-cases-ontime",
+    ),
   );
 }
 
 function renderTable(rows) {
+  const COLUMNS = columns();
   const head = el("tr", {}, COLUMNS.map(([k, h]) => el("th", { class: k === "name" ? "" : "num" }, h)));
   const body = rows.map((r) =>
     el(
@@ -61,8 +79,9 @@ function renderTable(rows) {
       { dataset: { key: r.key || "" } },
       COLUMNS.map(([k]) => {
         const v = r[k];
-        const text = RATES.has(k) ? pct(v) : v === null || v === undefined ? "—" : v;
-        return el("td", { class: k === "name" ? "name" : "num" }, text);
+        let text = RATES.has(k) ? pct(v) : v === null || v === undefined ? "—" : v;
+        if (k === "rectified_on_time_rate" && v === null && r.rectifications) text = "未到期";
+        return el("td", { class: k === "name" ? "name" : "num", dataset: { col: k } }, text);
       }),
     ),
   );
@@ -87,10 +106,12 @@ function renderCharts(charts) {
 async function load() {
   const [report, charts] = await Promise.all([api(`reports?${query()}`), api(`reports/charts?${query()}`)]);
   $("#report-range").textContent = `统计区间：${report.from} 至 ${report.to}`;
-  renderStats(report.rows);
+  renderStats(report.rows, report.on_time);
   renderTable(report.rows);
   renderCharts(charts);
-  $("#assessment-link").href = `/console/reports-assessment?month=${state.day.slice(0, 7)}`;
+  const quarter = Math.floor((Number(state.day.slice(5, 7)) - 1) / 3) + 1;
+  const sheet = { quarter: `quarter=${state.day.slice(0, 4)}-Q${quarter}`, year: `year=${state.day.slice(0, 4)}` };
+  $("#assessment-link").href = `/console/reports-assessment?${sheet[state.period] || `month=${state.day.slice(0, 7)}`}`;
   document.body.dataset.loaded = `${state.period}-${state.by}-${state.day}`;
 }
 

@@ -58,6 +58,7 @@ class DisplayUi:
         """Stop redrawing (the service is stopped separately)."""
         self._tick.cancel()
         self._redraw.cancel()
+        self.view.notice.stop()
         self.service.on_change = None
 
 

@@ -31,20 +31,36 @@ if TYPE_CHECKING:
 log = logging.getLogger("hallq.display")
 
 
-def make_announcer(cache_dir: Path, repeat: int) -> tuple[Announcer | None, str | None]:
-    """The voice of a display, or None and why not (a display without speech still shows calls)."""
+def make_announcer(
+    cache_dir: Path, repeat: int, clips_dir: Path | None = None
+) -> tuple[Announcer | None, str | None, str]:
+    """The voice of a display, or None and why not (a display without speech still shows calls), and what
+    the start-up line says about it: which voice, and whether a sound device plays it."""
     from kiosk.voice.announcer import Announcer
-    from kiosk.voice.player import detect_player
-    from kiosk.voice.tts import SpeechRenderer, VoiceSettings, VoiceUnavailable
+    from kiosk.voice.clips import ClipSet
+    from kiosk.voice.player import SilentPlayer, detect_player
+    from kiosk.voice.tts import RATE, SpeechRenderer, VoiceSettings, VoiceUnavailable
 
+    clips = ClipSet(clips_dir, RATE) if clips_dir is not None else None
     try:
-        renderer = SpeechRenderer(cache_dir, VoiceSettings(repeat=repeat))
+        renderer = SpeechRenderer(cache_dir, VoiceSettings(repeat=repeat), clips=clips)
     except VoiceUnavailable as exc:
         log.error("display: %s", exc)
-        return None, str(exc)
+        return None, str(exc), f"语音不可用：{exc}"
     player = detect_player()
+    voice = f"录音片段 {len(clips.clips)} 个（其余用 espeak-ng）" if clips else "espeak-ng"
+    if isinstance(player, SilentPlayer):
+        player.tell(cache_dir)  # said once, here; the files keep being written
+        return Announcer(renderer, player), None, f"语音：{voice}；{player.notice}（{cache_dir}）"
     log.info("display: voice plays through %s", player.name)
-    return Announcer(renderer, player), None
+    return Announcer(renderer, player), None, f"语音：{voice}，由 {player.name} 播放"
+
+
+def default_clips_dir(hall_dir: Path | None) -> Path:
+    """A hall's recorded clips: voice/ in its folder (kiosk.voice.clips names the files)."""
+    from kiosk.settings import DeviceSettings
+
+    return (hall_dir or DeviceSettings().hall_dir) / "voice"
 
 
 def default_size(profile: WindowDisplayProfile | HallDisplayProfile, fullscreen: bool) -> tuple[int, int]:
@@ -66,6 +82,9 @@ def display_command(
     size: SizeOption = None,
     voice: Annotated[bool | None, typer.Option("--voice/--no-voice", help="Default: the profile's voice")] = None,
     repeat: Annotated[int, typer.Option(min=1, max=5, help="Times each call is read")] = 2,
+    voice_clips: Annotated[
+        Path | None, typer.Option(help="Folder of recorded clips (default: voice/ in the hall folder)")
+    ] = None,
     screenshot: ScreenshotOption = None,
 ) -> None:
     """Run a window display or the hall display: driven only by retained bus state, calls read aloud."""
@@ -87,12 +106,13 @@ def display_command(
         if setup.hall is not None
         else HallInfo.from_config(setup.hall_name, setup.config)
     )
-    announcer, problem = make_announcer(state_dir("display") / "voice", repeat) if profile.voice else (None, None)
+    clips_dir = voice_clips or (default_clips_dir(hall_dir) if setup.hall is not None else None)
+    announcer, problem, said = (
+        make_announcer(state_dir("display") / "voice", repeat, clips_dir) if profile.voice else (None, None, "语音 关")
+    )
     service = DisplayService(
         profile, setup.bus, info, announcer, clock=hall_now(setup.bus.timezone), voice_problem=problem
     )
     ui = runner.open_ui("kiosk.display.app", lambda fs: default_size(profile, fs))
-    banner = (
-        f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}，语音 {'开' if announcer else '关'}"
-    )
+    banner = f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}，{said}"
     runner.run(ui.DisplayApp(service), banner)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.display.fit import fitting_size
+from kiosk.display.marquee import Marquee
 from kiosk.display.views import CallRow, HallScreen, QueueRow
 from kiosk.ui import theme
 from kiosk.ui.widgets import Panel, Text, rescale
@@ -101,7 +102,7 @@ class HallDisplayView(Panel):
         self.add_widget(header)
 
         self.banner = Panel(theme.PANEL, size_hint_y=0.05 if portrait else 0.07, padding=(40, 0))
-        self.notice = Text(px=40, colour=theme.NOTICE)
+        self.notice = Marquee(px=40, colour=theme.NOTICE)  # a long notice scrolls instead of being cut
         self.banner.add_widget(self.notice)
         self.add_widget(self.banner)
 

@@ -31,6 +31,8 @@ class WindowScreen:
     groups: str
     notice: str
     offline: bool
+    phase: str | None = None  # called / serving (contract v2), None without a ticket or from an older server
+    call_line: str = ""  # while called: 请A001号到5号窗口
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,15 @@ def window_screen(snap: Snapshot, info: HallInfo, window_id: str, now: datetime)
     order = {code: i for i, code in enumerate(names)}  # the hall's own order, not the server's
     groups = "、".join(names.get(g, g) for g in sorted(state.groups, key=lambda g: order.get(g, len(order))))
     serving = state.serving if state.status == "open" else ""
-    caption = ("正在办理" if serving else "请稍候") if state.status == "open" else "本窗口"
+    # v2's phase: a called ticket is called (请A001号到5号窗口) until service starts; an older server
+    # sends no phase, and its ticket is shown as being served.
+    called = bool(serving) and state.phase == "called"
+    if state.status != "open":
+        caption = "本窗口"
+    elif called:
+        caption = "正在呼叫"
+    else:
+        caption = "正在办理" if serving else "请稍候"
     return WindowScreen(
         hall_name=info.hall_name,
         window_name=state.name,
@@ -124,6 +134,8 @@ def window_screen(snap: Snapshot, info: HallInfo, window_id: str, now: datetime)
         groups=f"办理业务：{groups}" if groups else "",
         notice=notice,
         offline=offline,
+        phase=state.phase if serving else None,
+        call_line=f"请{serving}号到{state.name}" if called else "",
     )
 
 

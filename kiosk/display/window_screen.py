@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.display.fit import fitting_size
+from kiosk.display.marquee import Marquee
 from kiosk.display.views import WindowScreen
 from kiosk.ui import theme
 from kiosk.ui.widgets import DESIGN_SHORT_SIDE, Panel, Text, rescale
@@ -51,10 +52,22 @@ class WindowDisplayView(Panel):
         self.add_widget(body)
 
         self.footer = Panel(theme.HEADER, size_hint_y=0.13, padding=(40, 0))
-        self.notice = Text(px=40, colour=theme.NOTICE)
+        self.notice = Marquee(px=40, colour=theme.NOTICE)  # a long notice scrolls instead of being cut
         self.footer.add_widget(self.notice)
         self.add_widget(self.footer)
-        self.bind(size=lambda *_: rescale(self))
+        # Paddings and gaps are design pixels too: on a small screen (the demo's half-size window) they shrink
+        # with the text, or the staff card's lines lose their width and wrap out of their boxes.
+        self._boxes = [(box, tuple(box.padding), float(box.spacing)) for box in (header, body, serving, card)]
+        self._boxes.append((self.footer, tuple(self.footer.padding), float(self.footer.spacing)))
+        self.bind(size=self._resize)
+
+    def _resize(self, *_: Any) -> None:
+        unit = min(self.width, self.height) / DESIGN_SHORT_SIDE
+        if unit > 0:
+            for box, padding, spacing in self._boxes:
+                box.padding = [v * unit for v in padding]
+                box.spacing = spacing * unit
+        rescale(self)
 
     def show(self, data: WindowScreen) -> None:
         """Draw one WindowScreen."""
@@ -65,12 +78,12 @@ class WindowDisplayView(Panel):
         if data.status == "open":
             self.ticket_px = 300 if len(data.serving) <= 4 else 240
             self.ticket.show(data.serving or "—", theme.TICKET)
-            self.reason.show("")
+            self.reason.show(data.call_line, theme.NOTICE)  # 请A001号到5号窗口 until service starts
         else:
             self.ticket_px = 170
             self.ticket.show(data.status_text, STATUS_COLOURS.get(data.status, theme.MUTED))
             reason = f"原因：{data.status_reason}\n" if data.status_reason else ""
-            self.reason.show(f"{reason}请到其他窗口办理")
+            self.reason.show(f"{reason}请到其他窗口办理", theme.TEXT)
         self.staff.show(data.staff_name or "—")
         self.duties.show(data.duties)
         self.contact.show(data.contact)

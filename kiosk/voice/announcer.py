@@ -117,6 +117,7 @@ class Announcer:
             except VoiceUnavailable as exc:
                 item.error = str(exc)
                 log.error("voice: %s", exc)
+                self._chime_alone(item)
             except Exception as exc:  # a broken announcement must not stop the next ones
                 item.error = str(exc)
                 log.exception("voice: announcement %s failed", item.key)
@@ -126,6 +127,15 @@ class Announcer:
                     self.history.append(item)
                     self._pending -= 1
                     self._lock.notify_all()
+
+    def _chime_alone(self, item: Announcement) -> None:
+        """The chime does not depend on speech: a call whose words cannot be rendered still rings."""
+        try:
+            item.path = self.renderer.chime_path()
+            item.started_at = time.monotonic()
+            self.player.play(item.path)
+        except Exception:
+            log.exception("voice: the chime for %s could not be played either", item.key)
 
     def _render_ahead(self) -> None:
         while True:

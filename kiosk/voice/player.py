@@ -43,20 +43,39 @@ class CommandPlayer:
 
 
 class SilentPlayer:
-    """No audio output: logs each skipped announcement (tests look at the rendered files instead)."""
+    """No audio output: says so once (a warning), then keeps rendering the WAV files and lists what it
+    skipped (tests look at the rendered files instead); each later skip is a debug line only."""
 
     name = "none"
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         self.skipped: list[Path] = []
+        self.told = False  # the warning was logged (at start-up, or at the first skipped call)
         self._lock = threading.Lock()
 
+    @property
+    def notice(self) -> str:
+        """The one line for the start-up banner and the log."""
+        return f"{self.reason}：叫号语音只生成 WAV 文件，不播放"
+
+    def tell(self, folder: Path | None = None) -> None:
+        """Log the warning, once per player."""
+        with self._lock:
+            if self.told:
+                return
+            self.told = True
+        where = f" (no sound device; calls are rendered to {folder})" if folder else ""
+        log.warning("voice: %s%s", self.notice, where)
+
     def play(self, path: Path) -> None:
-        """Skip, with a log line."""
+        """Skip; said once (a warning naming the folder the files go to), then debug lines only."""
         with self._lock:
             self.skipped.append(path)
-        log.info("voice: %s; announcement not played (rendered to %s)", self.reason, path)
+        if not self.told:
+            self.tell(path.parent)
+        else:
+            log.debug("voice: not played: %s", path.name)
 
 
 def _pulse_available() -> bool:

@@ -37,6 +37,17 @@ def show(stage: Stage, running: list[Any], service: DisplayService, size: tuple[
     return ui
 
 
+def needed_height(widget: Any) -> float:
+    """The height a label's whole text takes at its width (wrapped, never cut)."""
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(
+        text=widget.text, font_size=widget.font_size, font_name=widget.font_name, text_size=(widget.width, None)
+    )
+    core.refresh()
+    return float(core.content_height)
+
+
 def test_a_call_shows_on_the_window_display_and_the_hall_display(
     bus: Bus, stage: Stage, running: list, tmp_path: Path
 ) -> None:
@@ -85,7 +96,13 @@ def test_a_call_shows_on_the_window_display_and_the_hall_display(
 
     stage.show(window_ui.view, LANDSCAPE)
     stage.until(lambda: window_ui.view.ticket.text == "A001", what="A001 on the window display")
-    assert window_ui.view.caption.text == "正在办理"
+    # Called, not yet served (PROTOCOL v2's phase): the display calls the number until service starts.
+    assert window_ui.view.caption.text == "正在呼叫"
+    assert window_ui.view.reason.text == "请A001号到3号窗口"
+    stage.screenshot("window-display-calling")
+    assert bus.http.post("/api/v1/windows/w03/start").status_code == 200
+    stage.until(lambda: window_ui.view.caption.text == "正在办理", what="service started on the window display")
+    assert window_ui.view.ticket.text == "A001" and window_ui.view.reason.text == ""
     stage.screenshot("window-display")
 
 
@@ -106,6 +123,14 @@ def test_a_restarted_display_shows_the_current_state_at_once(bus: Bus, stage: St
     assert ui2.view.staff.text == "张敏"
     assert again.received == {}  # everything came from retained state, not from a live call
     assert [c.ticket for c in again.model.snapshot().recent] == ["A001"]
+    # The demo's half-size window (720×405): paddings shrink with the text, so the staff card's lines stay
+    # inside their boxes instead of wrapping over each other.
+    stage.show(ui2.view, (720, 405))
+    stage.until(lambda: ui2.view.groups.width > 0, what="the small window laid out")
+    for name in ("duties", "contact", "groups"):
+        widget = getattr(ui2.view, name)
+        assert needed_height(widget) <= widget.height + 1, name
+    stage.screenshot("window-display-small")
 
     hall = start_display(bus, "hall-display-2")  # a hall display started later has the latest calls too
     hall_ui = show(stage, running, hall, PORTRAIT)
@@ -164,3 +189,26 @@ def test_a_broadcast_notice_and_a_lost_server(bus: Bus, stage: Stage, running: l
     offline = ServerAvailability(ts=bus.clock.now(), state="offline", version="test")
     bus.gateway.client.publish(bus.topics.server_availability(), offline, retain=True)
     stage.until(lambda: "连接已中断" in ui.view.notice.text, what="the offline warning")
+
+
+def test_a_long_notice_scrolls_on_the_portrait_hall_display(bus: Bus, stage: Stage, running: list) -> None:
+    service = start_display(bus, "hall-display-2")
+    ui = show(stage, running, service, PORTRAIT)
+    notice = ui.view.notice
+    stage.until(lambda: notice.text.startswith("欢迎来到") and notice.width > 500, what="the welcome line", timeout=20)
+    assert not notice.scrolling and notice.overflow == 0  # a line that fits stands still
+
+    message = "因系统升级，今天16:00起暂停不动产登记、公积金提取业务取号，已取号的群众请耐心等候，给您带来不便敬请谅解"
+    assert bus.http.post("/api/v1/notices", json={"message": message}).status_code == 200
+    stage.until(lambda: notice.text == f"通知：{message}", what="the long notice", timeout=20)
+    # The whole text is drawn (nothing cut to "…"), wider than the banner, and it moves.
+    assert notice.label.text == f"通知：{message}" and notice.overflow > 0 and notice.scrolling
+    start = notice.label.x
+    stage.until(
+        lambda: notice.label.x < start - 50, what="the notice scrolling", showing=lambda: notice.label.x, timeout=20
+    )
+    stage.screenshot("hall-display-portrait-notice")
+
+    assert bus.http.delete("/api/v1/notices").status_code == 200
+    stage.until(lambda: notice.text.startswith("欢迎来到"), what="the notice taken down", timeout=20)
+    assert not notice.scrolling and notice.label.x == notice.x

@@ -6,6 +6,7 @@ from typing import Any
 
 from hallcore.documents import (
     AnyDocument,
+    BookingDocument,
     GuideDocument,
     NoticeDocument,
     ReceiptDocument,
@@ -29,6 +30,8 @@ def render(kind: str, document: dict[str, Any] | AnyDocument, width_mm: int = 80
         receipt(page, doc)
     elif isinstance(doc, NoticeDocument):
         notice(page, doc)
+    elif isinstance(doc, BookingDocument):
+        booking(page, doc)
     else:
         guide(page, doc)
     return page.finish()
@@ -71,6 +74,34 @@ def ticket(page: Page, doc: TicketDocument) -> None:
         page.centred(doc.notice)
 
 
+def booking(page: Page, doc: BookingDocument) -> None:
+    """预约凭条: hall, the booking code in large type, item, slot, check-in window, masked name."""
+    if doc.hall_name:
+        page.heading(doc.hall_name)
+    page.rule()
+    page.centred("预约码")
+    page.big(doc.code)
+    page.centred("【预约】" + doc.item_name, bold=True)
+    page.rule()
+    page.field("预约时段", _span(doc.slot_start, doc.slot_end))
+    page.field("签到时间", _span(doc.checkin_from, doc.checkin_until))
+    if doc.masked_name:
+        page.field("姓　　名", mask_name(doc.masked_name))
+    page.feed()
+    page.qr(doc.qr, "扫码查看办事指南")
+    if doc.notice:
+        page.rule()
+        page.centred(doc.notice)
+
+
+def _span(start: Any, end: Any) -> str | None:
+    """2026年11月24日 10:00–10:30 (the end's time only)."""
+    first, last = when(start), when(end)
+    if first is None:
+        return None
+    return f"{first}–{last[-5:]}" if last else first
+
+
 def receipt(page: Page, doc: ReceiptDocument) -> None:
     """受理凭证, or 不予受理凭证 when it carries a reason (003 §15): item, serial number, applicant, time, window,
     acceptor, materials, seal line."""
@@ -80,6 +111,8 @@ def receipt(page: Page, doc: ReceiptDocument) -> None:
     page.rule()
     page.field("事项名称", doc.item_name)
     page.field("受理编号", doc.serial_no, scrub=False)
+    if doc.query_code:
+        page.field("查 询 码", doc.query_code, scrub=False)
     if doc.masked_name:
         page.field("申 请 人", mask_name(doc.masked_name))
     page.field("受理时间", when(doc.received_at))

@@ -17,7 +17,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "estimated_wait_min": 25,
         "issued_at": "2026-11-23T09:05:12+08:00",
         "masked_name": "张*三",
-        "qr": "http://hall.test:8000/api/v1/tickets/by-token/7pQkVx2mZr9sLw4nB8cD1A",
+        "qr": "http://hall.test:8000/m/t/7pQkVx2mZr9sLw4nB8cD1A",
         "notice": "请留意叫号；过号可在30分钟内重新排队",
     },
     "receipt": {
@@ -37,7 +37,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
             {"name": "不动产权证书", "kind": "复印件", "copies": 1, "note": "尚未办妥的可提供网签备案证明"},
         ],
         "supplement_deadline": "2026-12-07",
-        "qr": "http://hall.test:8000/progress/11440305MB2C920514440305001202611230007",
+        "query_code": "482913",
+        "qr": "http://hall.test:8000/m/case?serial=11440305MB2C920514440305001202611230007&code=482913",
     },
     "notice": {
         "hall_name": HALL_NAME,
@@ -69,5 +70,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "location": "一楼公安服务区 1—4号窗口",
         "phone": "0755-26600000",
         "qr": "http://hall.test:8000/guide/exit-001",
+    },
+    "booking": {
+        "hall_name": HALL_NAME,
+        "code": "K7M2Q9XA",
+        "item_name": "居住证申领",
+        "slot_start": "2026-11-24T10:00:00+08:00",
+        "slot_end": "2026-11-24T10:30:00+08:00",
+        "checkin_from": "2026-11-24T09:30:00+08:00",
+        "checkin_until": "2026-11-24T10:15:00+08:00",
+        "masked_name": "张*三",
+        "qr": "http://hall.test:8000/m/guide/11440300MB2D41730K000172102000000",
+        "notice": "请按时携带身份证到大厅自助机或咨询台签到",
     },
 }

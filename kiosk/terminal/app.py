@@ -12,6 +12,7 @@ from kivy.clock import Clock
 from kivy.uix.widget import Widget
 
 from kiosk.terminal.flows import KioskFlows
+from kiosk.terminal.guidance import VoiceGuide
 from kiosk.terminal.hardware import CardInput
 from kiosk.terminal.screens.frame import BANNER_CLOSED, BANNER_OFFLINE, KioskView
 from kiosk.terminal.service import KioskService
@@ -43,15 +44,22 @@ def on_ui(fn: Callable[[], object]) -> None:
 class KioskUi:
     """The screen of one kiosk, redrawn on the Kivy thread whenever the session changes."""
 
-    def __init__(self, flows: KioskFlows, service: KioskService, cards: CardInput | None = None) -> None:
+    def __init__(
+        self,
+        flows: KioskFlows,
+        service: KioskService,
+        cards: CardInput | None = None,
+        voice: VoiceGuide | None = None,
+    ) -> None:
         self.flows = flows
         self.service = service
         self.cards = cards
+        self.voice = voice  # 大字版: each step is spoken (offline TTS)
         self.view = KioskView(flows, demo=self._demo if cards is not None and cards.simulated else None)
         self._redraw = Clock.create_trigger(lambda _dt: self.view.show(self.flows.state))
         flows.session.listeners.append(self._changed)
         service.on_change = lambda: on_ui(self._bus_changed)
-        service.on_notice = lambda notice: on_ui(lambda: flows.on_print_failed(notice.ticket, notice.message))
+        service.on_notice = lambda notice: on_ui(lambda: flows.on_device_notice(notice))
         self.online = service.online
         self._tick = Clock.schedule_interval(self.tick, 1.0)
         self.view.show(flows.state, force=True)
@@ -70,11 +78,15 @@ class KioskUi:
         kind = type(event).__name__
         if kind == "CardPresented":
             on_ui(lambda: self.flows.card_presented(event.card))
+        elif kind == "CardRemoved":
+            on_ui(self.flows.card_removed)
         elif kind == "ReaderFault":
             on_ui(lambda: self.flows.card_fault(event.message))
 
-    def _changed(self, _state: KioskState) -> None:
+    def _changed(self, state: KioskState) -> None:
         self._redraw()
+        if self.voice is not None:
+            self.voice.follow(state, self.flows.session.elderly)
 
     def _bus_changed(self) -> None:
         if self.flows.state.screen in ("home", "confirm"):
@@ -87,6 +99,7 @@ class KioskUi:
     def tick(self, *_: Any) -> None:
         """Once a second: idle timeout, clock, network state, banner."""
         session = self.flows.session
+        self.flows.green_tick()  # 绿色通道: waiting for staff holds off the idle timeout
         session.tick()
         online = self.service.online
         if online != self.online:  # the home tiles say what is available
@@ -94,7 +107,8 @@ class KioskUi:
             self._redraw_force()
         banner = self.banner()
         home = self.flows.state.screen == "home"
-        self.view.tick(clock_text(self.flows.clock()), online, banner, None if home else session.idle_left())
+        left = None if home and not self.flows.state.personal else session.idle_left()
+        self.view.tick(clock_text(self.flows.clock()), online, banner, left, session.warning())
 
     def banner(self) -> tuple[str, Any] | None:
         """What the whole kiosk must say now: offline first, then after hours."""
@@ -104,7 +118,11 @@ class KioskUi:
         if self.cards is not None and self.cards.problem:
             return "身份证阅读器暂不可用，取号请到咨询台由工作人员协助", BANNER_OFFLINE
         if not self.flows.is_open():
-            extra = "，24小时自助服务：办事指南、进度查询、服务评价" if self.flows.profile.twenty_four_hour else ""
+            extra = (
+                "。24小时自助：预约办事、进度查询、办事指南及材料清单打印"
+                if self.flows.profile.twenty_four_hour
+                else ""
+            )
             return self.flows.closed_text() + extra, BANNER_CLOSED
         return None
 
@@ -116,6 +134,8 @@ class KioskUi:
             self.flows.session.listeners.remove(self._changed)
         self.service.on_change = None
         self.service.on_notice = None
+        if self.voice is not None:
+            self.voice.close()
 
 
 class KioskApp(DeviceApp):
@@ -123,10 +143,18 @@ class KioskApp(DeviceApp):
 
     service: KioskService
 
-    def __init__(self, flows: KioskFlows, service: KioskService, cards: CardInput | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        flows: KioskFlows,
+        service: KioskService,
+        cards: CardInput | None = None,
+        voice: VoiceGuide | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(service, **kwargs)
         self.flows = flows
         self.cards = cards
+        self.voice = voice
         self.first_frame: Callable[[], None] | None = None
 
     def connect(self) -> None:
@@ -135,7 +163,7 @@ class KioskApp(DeviceApp):
 
     def make_ui(self) -> KioskUi:
         """The kiosk's screen, bound to the flows, the bus service and the card reader."""
-        return KioskUi(self.flows, self.service, self.cards)
+        return KioskUi(self.flows, self.service, self.cards, self.voice)
 
     def started(self) -> None:
         """Start the card reader."""

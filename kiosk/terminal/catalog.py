@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from hallcore.catalog.search import CatalogSearch
 
 log = logging.getLogger("hallq.kiosk")
+# hallcore.catalog.search scores: a name match (anywhere) ≥ 450, a keyword's start 400–450, a keyword's middle
+# 300–350 (Chinese text: 700+ or 300 for a domain name)
+STRONG_MATCH = 400
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,13 @@ class KioskCatalog:
         return [Entry(c, self.name(c), d) for c, d in self.catalog.domain_of.items() if d == domain]
 
     def search(self, query: str, limit: int = 30) -> list[Entry]:
-        """Ranked matches by name, pinyin or pinyin initials (jzz → 居住证)."""
-        return [Entry(h.code, h.name, h.domain) for h in self.search_index.search(query, limit=limit)]
+        """Ranked matches by name, pinyin or pinyin initials (jzz → 居住证). Letters that only happen to
+        spell the middle of a keyword (残疾人证迁移's 残疾证转入 holds j-z-z) are dropped while anything
+        matches a name or the start of a keyword: a citizen typing jzz means 居住证."""
+        hits = self.search_index.search(query, limit=limit)
+        if hits and hits[0].score >= STRONG_MATCH:
+            hits = [h for h in hits if h.score >= STRONG_MATCH]
+        return [Entry(h.code, h.name, h.domain) for h in hits]
 
     def name(self, code: str) -> str:
         """Display name of an item or bundle."""

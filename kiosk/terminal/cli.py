@@ -81,6 +81,9 @@ def kiosk_command(
     banner = f"{profile.name}（{device}）：消息代理 {setup.bus.host}:{setup.bus.port}"
     if kiosk.cards.simulated:
         banner += "\n身份证阅读器：模拟器（屏幕下方“演示：刷身份证”可选择测试身份证）"
-    app = ui.KioskApp(kiosk.flows, kiosk.service, kiosk.cards)
+    from kiosk.terminal.guidance import VoiceGuide
+
+    voice = VoiceGuide.offline((cache_dir or state_dir("kiosk") / device) / "voice")  # 大字版 speaks each step
+    app = ui.KioskApp(kiosk.flows, kiosk.service, kiosk.cards, voice)
     kiosk.watch_catalog(lambda: ui.on_ui(lambda: kiosk.session.update()))
     runner.run(app, banner)

@@ -12,7 +12,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from firmware_config.devices import KioskProfile
+from kiosk.terminal.booking import BookingFlows
 from kiosk.terminal.catalog import CatalogCache
+from kiosk.terminal.complaints import ComplaintFlows
+from kiosk.terminal.green import GreenFlows
 from kiosk.terminal.hall import HallFacts
 from kiosk.terminal.selfservice import SelfService
 from kiosk.terminal.service import KioskError
@@ -21,8 +24,9 @@ from kiosk.terminal.texts import reopen_text
 
 log = logging.getLogger("hallq.kiosk")
 Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
-NEEDS_SERVER = ("ticket", "checkin", "progress", "evaluation")
-CLOSED_OUTSIDE_HOURS = ("ticket", "checkin")
+NEEDS_SERVER = ("ticket", "checkin", "booking", "green", "progress", "evaluation")
+CLOSED_OUTSIDE_HOURS = ("ticket", "green")  # walk-in tickets; 预约签到 follows 早晚弹性办, booking never closes
+FACE_START = "请正对摄像头，按屏幕提示操作"  # the challenge (turn or blink) names itself: kiosk.face.prompts
 
 
 class Backend(Protocol):
@@ -57,7 +61,7 @@ def run_now(job: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(result)
 
 
-class KioskFlows(SelfService):
+class KioskFlows(SelfService, BookingFlows, GreenFlows, ComplaintFlows):
     """The kiosk's behaviour."""
 
     def __init__(
@@ -97,6 +101,10 @@ class KioskFlows(SelfService):
         """True when walk-in ticketing is open now."""
         return self.facts.hours.is_open(self.clock())
 
+    def checkin_open(self) -> bool:
+        """True when booked citizens may check in now (早晚弹性办: up to an hour before and after)."""
+        return self.facts.hours.is_open_for_appointments(self.clock())
+
     def closed_text(self) -> str:
         """When ticketing reopens."""
         now = self.clock()
@@ -106,6 +114,8 @@ class KioskFlows(SelfService):
         """Why a home function cannot be used now (None: it can)."""
         if purpose in CLOSED_OUTSIDE_HOURS and not self.is_open():
             return self.closed_text()
+        if purpose == "checkin" and not self.checkin_open():
+            return "现在不在预约签到时间，请在预约时段前后到场签到"
         if purpose in NEEDS_SERVER and not self.backend.online:
             return f"暂停{'取号' if purpose == 'ticket' else '服务'}：{self.backend.offline_reason or '网络中断'}"
         return None
@@ -148,8 +158,32 @@ class KioskFlows(SelfService):
         if problem is not None:
             self.session.update(error=problem)
             return
-        first = {"ticket": "identity", "checkin": "identity", "guide": "domains", "progress": "progress"}
-        self.session.go(first.get(purpose, "evaluation"), purpose=purpose)
+        first = {
+            "ticket": "identity",
+            "checkin": "identity",
+            "booking": "identity",
+            "green": "green",
+            "guide": "domains",
+            "progress": "progress",
+        }
+        self.session.go(first.get(purpose, "evaluation"), purpose=purpose, item_code=None, green=None)
+
+    def keep_going(self) -> None:
+        """继续: the citizen needs more time (the countdown starts over)."""
+        self.session.touch()
+        self.session.update()
+
+    def ticket_for_item(self) -> None:
+        """取号办理 on a guide page: a ticket for this item (identity first, then straight to 确认取号)."""
+        code = self.state.item_code
+        self.session.touch()
+        if code is None:
+            return
+        problem = self.available("ticket")
+        if problem is not None:
+            self.session.update(error=problem)
+            return
+        self.session.go("identity", purpose="ticket", item_code=code, group=None)
 
     def back(self) -> None:
         """One step back (home from a first screen)."""
@@ -158,14 +192,16 @@ class KioskFlows(SelfService):
             self.session.go("search", query=s.query)
         elif s.screen == "items" or (s.screen == "search" and s.purpose in ("ticket", "guide")):
             self.session.go("domains")
-        elif s.screen in ("confirm",) and s.item_code:
+        elif s.screen in ("confirm", "slots") and s.item_code:
             self.session.go("items", domain=self.catalog_domain(s.item_code))
         elif s.screen == "guide":
             self.session.go("items", domain=self.catalog_domain(s.item_code or ""))
         elif s.screen == "rate" and s.person is not None:
             self.recent_visits()
-        elif s.screen == "domains" and s.purpose == "ticket":
+        elif s.screen == "domains" and s.purpose in ("ticket", "booking", "green"):
             self.session.go("identity")
+        elif s.screen == "identity" and s.purpose == "green":
+            self.session.go("green")
         else:
             self.home()
 
@@ -186,18 +222,35 @@ class KioskFlows(SelfService):
         self.session.touch()
         screen = self.state.screen
         if screen not in ("identity", "progress", "evaluation"):
+            if self.state.person is not None and Person.from_card(card).id_number == self.state.person.id_number:
+                self.session.update(card_present=True)  # the same card back on the reader
             return  # a card on another screen means nothing
         if getattr(card, "expired", False):
             self.session.update(error="该证件已过有效期，请到咨询台由工作人员协助办理")
             return
         person = Person.from_card(card)
-        self.session.update(person=person, error=None, face=None)
+        self.session.update(person=person, error=None, face=None, card_present=True)
         if screen == "progress":
             self.query_progress()
         elif screen == "evaluation":
             self.recent_visits()
         elif not self.face_possible():
             self.proceed()
+
+    def card_removed(self) -> None:
+        """The card left the reader: its holder's data leaves the screen. What was found with the card
+        (cases, visits) is cleared; a step under way keeps the identity in memory only, shown as 已核验."""
+        if not self.state.card_present:
+            return
+        self.session.update(card_present=False)
+        s = self.state
+        if s.screen in ("progress_result", "visits") and s.person is not None:
+            self.session.go(
+                "progress" if s.screen == "progress_result" else "evaluation",
+                person=None,
+                result=None,
+                notice="证件已取走，查询结果已清除",
+            )
 
     def card_fault(self, message: str) -> None:
         """The reader reported a problem."""
@@ -227,7 +280,7 @@ class KioskFlows(SelfService):
             return
         cancel = threading.Event()
         self.face_cancel = cancel
-        self.session.update(face="请正对摄像头，按提示眨眼或转头", error=None)
+        self.session.update(face=FACE_START, error=None)
         photo, factory = person.photo, self.face_factory
 
         def progress(_step: str, message: str) -> None:
@@ -263,8 +316,12 @@ class KioskFlows(SelfService):
         """After the identity step: on to what the citizen came for."""
         self.cancel_face()
         purpose = self.state.purpose
-        if purpose == "ticket":
+        if purpose == "ticket" and self.state.item_code:
+            self.session.go("confirm")  # from a guide's 取号办理: the item is chosen already
+        elif purpose in ("ticket", "booking"):
             self.session.go("domains")
+        elif purpose == "green":
+            self.green_after_identity()
         elif purpose == "checkin":
             self.submit_checkin()
 
@@ -311,8 +368,11 @@ class KioskFlows(SelfService):
     def choose_item(self, code: str) -> None:
         """An item in a list: confirm it (ticket) or show its guide."""
         self.session.touch()
-        if self.state.purpose == "ticket":
+        if self.state.purpose in ("ticket", "green"):
             self.session.go("confirm", item_code=code, group=None)
+        elif self.state.purpose == "booking":
+            self.session.update(item_code=code)
+            self.booking_slots(None)
         else:
             self.session.go("guide", item_code=code, query=self.state.query)
 
@@ -323,6 +383,8 @@ class KioskFlows(SelfService):
         identity = self.identity_params()
         if identity is not None:
             params["identity"] = identity
+        if s.purpose == "green" and s.green:
+            params["priority"], params["priority_reason"] = "green", s.green
         self._call(
             "正在取号，请稍候…",
             "ticket.issue",

@@ -30,6 +30,16 @@ class Group:
     anonymous_allowed: bool = False
 
 
+@dataclass(frozen=True)
+class WindowInfo:
+    """A window as the ticket screen names it: where to go for a queue."""
+
+    name: str
+    floor: str
+    groups: tuple[str, ...]
+    kind: str = ""
+
+
 class Hours:
     """Opening hours: a full calendar when known, else the server's last answer (is_open, next_opening)."""
 
@@ -52,6 +62,12 @@ class Hours:
             return now >= next_opening
         return was_open
 
+    def is_open_for_appointments(self, now: datetime) -> bool:
+        """True when booked citizens may check in (早晚弹性办 widens the day)."""
+        if self.calendar is not None:
+            return self.calendar.is_open_for_appointments(now)
+        return self.is_open(now)
+
     def next_opening(self, now: datetime) -> datetime | None:
         """When ticketing opens next, if it is closed now."""
         if self.calendar is not None:
@@ -66,6 +82,18 @@ class HallFacts:
     name: str
     groups: dict[str, Group] = field(default_factory=dict)
     hours: Hours = field(default_factory=Hours)
+    windows: tuple[WindowInfo, ...] = ()
+    phone: str | None = None  # the hall's consultation phone
+    green_staff_check: bool = True  # 绿色通道: staff confirm a reason the ID card cannot prove
+
+    def windows_for(self, group: str) -> list[WindowInfo]:
+        """The windows serving a queue group (the green-channel window first)."""
+        found = [w for w in self.windows if group in w.groups]
+        return sorted(found, key=lambda w: w.kind != "绿色通道")
+
+    def green_windows(self) -> list[WindowInfo]:
+        """The hall's green-channel windows."""
+        return [w for w in self.windows if w.kind == "绿色通道"]
 
     def group_for_domain(self, domain: str) -> Group | None:
         """The group serving a catalog domain."""
@@ -79,7 +107,15 @@ class HallFacts:
     def from_profile(cls, hall: HallProfile, holidays: Holidays | None = None) -> HallFacts:
         """From hall.yaml (and the national calendar)."""
         groups = {g.code: Group(g.code, g.name, g.prefix, g.domains, g.anonymous_allowed) for g in hall.groups}
-        return cls(hall.hall.name, groups, Hours(HallCalendar(hall.hours, holidays or Holidays.load())))
+        windows = tuple(WindowInfo(w.name, w.floor, w.groups, str(w.kind.value)) for w in hall.windows)
+        return cls(
+            hall.hall.name,
+            groups,
+            Hours(HallCalendar(hall.hours, holidays or Holidays.load())),
+            windows,
+            hall.hall.phone,
+            bool(getattr(hall.tickets, "green_staff_check", True)),
+        )
 
     @classmethod
     def from_rest(cls, data: dict[str, Any]) -> HallFacts:
@@ -101,7 +137,17 @@ class HallFacts:
             log.info("kiosk: hall hours unusable (%s); using the server's open/closed answer", exc)
         now = datetime.fromisoformat(data["now"]) if data.get("now") else datetime.now().astimezone()
         nxt = datetime.fromisoformat(data["next_opening"]) if data.get("next_opening") else None
-        return cls(str(data.get("name", "")), groups, Hours(calendar, (now, bool(data.get("is_open", True)), nxt)))
+        windows = tuple(
+            WindowInfo(
+                str(w.get("name", "")), str(w.get("floor", "")), tuple(w.get("groups") or ()), str(w.get("kind", ""))
+            )
+            for w in data.get("windows", [])
+            if isinstance(w, dict)
+        )
+        hours = Hours(calendar, (now, bool(data.get("is_open", True)), nxt))
+        phone = str(data["phone"]) if data.get("phone") else None
+        green_check = bool((data.get("tickets") or {}).get("green_staff_check", True))
+        return cls(str(data.get("name", "")), groups, hours, windows, phone, green_check)
 
 
 def fetch_json(url: str, timeout: float = 5.0) -> dict[str, Any]:

@@ -32,6 +32,7 @@ class CardInput:
         self.identities_file = identities_file
         self.photo_decoder = photo_decoder
         self.simulator: Any = None
+        self.control: Any = None
         self.reader: Any = None
         self.watcher: Any = None
         self.problem: str | None = None
@@ -57,6 +58,7 @@ class CardInput:
 
                 self.simulator = IdCardSimulator(self.identities_file)
                 port, baudrate, decoder = self.simulator.port, 115200, self.photo_decoder or SIM_PHOTO_DECODER
+                self.control = _device_control(self.simulator, self.profile.id)  # `hallq idcard-sim --device`
             self.reader = SamvReader(port, baudrate, decoder)
             self.watcher = CardWatcher(self.reader, self.on_event).start()
         except Exception as exc:  # no reader must not stop the kiosk: guide lookup and help still work
@@ -65,7 +67,9 @@ class CardInput:
 
     def stop(self) -> None:
         """Stop watching, close the reader and the simulator."""
-        for thing, method in ((self.watcher, "stop"), (self.reader, "close"), (self.simulator, "close")):
+        for thing, method in (
+            (self.watcher, "stop"), (self.reader, "close"), (self.control, "stop"), (self.simulator, "close"),
+        ):  # fmt: skip
             if thing is not None:
                 try:
                     getattr(thing, method)()
@@ -89,6 +93,17 @@ class CardInput:
         """Demo: take the card away."""
         if self.simulator is not None:
             self.simulator.remove()
+
+
+def _device_control(simulator: Any, device: str) -> Any:
+    """The simulated reader's control socket for `hallq idcard-sim --device` (None when it cannot listen)."""
+    from kiosk.idcard.control import DeviceControl
+
+    try:
+        return DeviceControl(simulator, device).start()
+    except OSError as exc:  # the demo button still works
+        log.warning("kiosk: no control socket for the simulated reader: %s", exc)
+        return None
 
 
 class FaceOnce:

@@ -3,16 +3,21 @@ progress query, evaluation of a recent visit, and 呼叫工作人员. A mixin of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hallcore import links
 from hallcore.announce import parse_ticket
 
 if TYPE_CHECKING:
     from kiosk.terminal.catalog import CatalogCache
     from kiosk.terminal.session import KioskSession, KioskState
 
-GUIDE_PATH = "/api/v1/catalog/items/{code}"
+# 统一业务流水号: the item's implementation code, then yyyymmdd and a 5-digit daily sequence
+SERIAL = re.compile(r"^[0-9A-Z]{1,64}20[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{5}$")
+HOTLINE = "12345"
+RATING_CODE = re.compile(r"^[0-9]{6}$")  # the visit's rating code (rating invitation)
 
 
 class SelfService:
@@ -22,6 +27,8 @@ class SelfService:
     catalog: CatalogCache
     backend: Any
     public_url: str | None
+    profile: Any
+    facts: Any
 
     if TYPE_CHECKING:
 
@@ -34,12 +41,14 @@ class SelfService:
 
         def identity_params(self) -> dict[str, Any] | None: ...
 
+        def is_open(self) -> bool: ...
+
     # --- guide ---
 
     def guide_url(self, code: str) -> str | None:
         """The guide's address for a phone (the QR code): the server's public URL + the guide path."""
         base = self.backend.base_url() or self.public_url
-        return f"{base.rstrip('/')}{GUIDE_PATH.format(code=code)}" if base else None
+        return links.absolute(base, links.guide_path(code)) if base else None
 
     def print_guide(self) -> None:
         """打印材料清单 (guide.print): the kiosk's printer prints the one-time checklist."""
@@ -59,12 +68,24 @@ class SelfService:
     def query_progress(self) -> None:
         """progress.query by the card just read, or by the serial number typed."""
         identity = self.identity_params()
-        serial = self.state.keypad.strip()
-        if identity is None and len(serial) < 8:
-            self.session.update(error="请输入完整的办件流水号，或刷身份证查询")
+        serial = self.state.keypad.strip().upper()
+        if identity is None and not serial:
+            self.session.update(error="请输入受理凭证上的办件流水号，或刷身份证查询")
+            return
+        if identity is None and not SERIAL.match(serial):
+            self.session.update(
+                error=f"流水号“{serial[:24]}”格式不对：应为事项编码加8位日期和5位序号，请核对受理凭证",
+                notice=None,
+            )
             return
         params: dict[str, Any] = {"identity": identity} if identity else {"serial_no": serial}
-        self._call("正在查询…", "progress.query", params, lambda data: self.session.go("progress_result", result=data))
+        asked = {"serial": serial} if identity is None else {}
+        self._call(
+            "正在查询…",
+            "progress.query",
+            params,
+            lambda data: self.session.go("progress_result", result={**data, **asked}),
+        )
 
     # --- evaluation ---
 
@@ -77,30 +98,55 @@ class SelfService:
             lambda data: self.session.go("visits", result=data),
         )
 
+    def assist_phone(self) -> str | None:
+        """The number this self-service point gives for help (the kiosk's own, else the hall's)."""
+        return getattr(self.profile, "assist_phone", None) or self.facts.phone
+
     def rate_ticket(self) -> None:
-        """Rate today's visit of the ticket number typed."""
-        ticket = self.state.keypad.strip().upper()
-        if parse_ticket(ticket) is None:  # 1–2 letters and 3 digits (A012) or 4 (A1000)
-            self.session.update(error="请输入您今天的排队号码：字母加3位或4位数字，如 A012、A1000")
+        """Rate today's visit by its ticket number and the 6-digit rating code of the invitation (A012 483920):
+        the server checks both (visit.check) before the five levels appear."""
+        typed = self.state.keypad.strip().upper().replace(" ", "")
+        ticket, code = typed[:-6], typed[-6:]
+        if parse_ticket(ticket) is None or not RATING_CODE.match(code):
+            self.session.update(
+                error="请输入今天的排队号码和评价短信中的6位评价码，如 A012483920；或刷取号时使用的身份证"
+            )
             return
-        self.session.go("rate", result={"ticket": ticket})
+        self._check_visit({"ticket": ticket, "code": code}, {"code": code})
 
     def choose_visit(self, visit_id: int) -> None:
-        """A visit from the list."""
+        """A visit from the card's list: the server checks the card against it (visit.check) first."""
         self.session.touch()
         visits = (self.state.result or {}).get("visits", [])
         chosen = next((v for v in visits if v.get("visit_id") == visit_id), None)
-        if chosen is not None:
-            self.session.go("rate", visit_id=visit_id, result={"ticket": chosen.get("ticket"), **chosen})
+        identity = self.identity_params()
+        if chosen is not None and identity is not None:
+            self._check_visit({"visit_id": visit_id, "identity": identity}, {})
+
+    def _check_visit(self, params: dict[str, Any], keep: dict[str, Any]) -> None:
+        """visit.check: the visit's window, masked staff name and item; only then the five levels."""
+
+        def checked(data: dict[str, Any]) -> None:
+            if data.get("rated"):
+                self.session.update(error="这次办事已经评价过了，感谢您的反馈")
+                return
+            self.session.go("rate", visit_id=data.get("visit_id"), result={**data, **keep})
+
+        self._call("正在核验办事记录…", "visit.check", params, checked)
 
     def rate(self, level: int) -> None:
-        """One of the five levels: evaluation.submit (channel kiosk, 5 = 非常满意)."""
+        """One of the five levels: evaluation.submit (channel kiosk, 5 = 非常满意) with the visit's proof."""
         s = self.state
-        params: dict[str, Any] = {"level": level, "channel": "kiosk"}
-        if s.visit_id is not None:
-            params["visit_id"] = s.visit_id
+        data = s.result or {}
+        params: dict[str, Any] = {"level": level, "channel": "kiosk", "visit_id": s.visit_id}
+        identity = self.identity_params()
+        if data.get("code"):
+            params["code"] = data["code"]
+        elif identity is not None:
+            params["identity"] = identity
         else:
-            params["ticket"] = (s.result or {}).get("ticket")
+            self.session.go("evaluation", result=None, error="请重新刷身份证或输入评价码后再评价")
+            return
         self._call("正在提交评价…", "evaluation.submit", params, lambda data: self.session.go("thanks", result=data))
 
     # --- help ---
@@ -108,6 +154,11 @@ class SelfService:
     def call_staff(self) -> None:
         """呼叫工作人员 (assist.request): the staff on duty are told where; works from every screen."""
         s = self.state
+        self.session.touch()
+        if not self.is_open():
+            # Nobody staffs the console after hours: the hotline and this point's number, no alert.
+            self.session.go("assist", result={"after_hours": True})
+            return
         params = {
             "reason": "老年人需要帮助" if self.session.elderly else None,
             "screen": s.screen,

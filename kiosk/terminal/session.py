@@ -6,14 +6,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any, Literal
 
 from hallcore.identity import mask_id_number as mask_id
 from hallcore.identity import mask_name
 
 Method = Literal["id_card", "face"]
-Purpose = Literal["ticket", "checkin", "guide", "progress", "evaluation"]
+Purpose = Literal["ticket", "checkin", "booking", "green", "guide", "progress", "evaluation"]
 HOME = "home"
+WARN_S = 20.0  # the last seconds before the idle timeout: a visible countdown with 继续
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,13 @@ class Person:
     masked_id: str
     photo: bytes | None = field(default=None, repr=False)
     method: Method = "id_card"
+    birth: date | None = field(default=None, repr=False)
+
+    def age(self, today: date) -> int | None:
+        """Full years on `today` (from the card's birth date), None when the card has none."""
+        if self.birth is None:
+            return None
+        return today.year - self.birth.year - ((today.month, today.day) < (self.birth.month, self.birth.day))
 
     def __repr__(self) -> str:  # a log line or traceback must never show the full identity
         return f"Person({self.masked_name}, {self.masked_id}, {self.method})"
@@ -42,6 +51,7 @@ class Person:
             masked_name=str(masked_name() if callable(masked_name) else masked_name or mask_name(name)),
             masked_id=str(masked_id() if callable(masked_id) else masked_id or mask_id(number)),
             photo=getattr(card, "photo", None),
+            birth=birth if isinstance(birth := getattr(card, "birth", None), date) else None,
         )
 
 
@@ -64,6 +74,9 @@ class KioskState:
     error: str | None = None
     face: str | None = None  # face check-in progress or outcome
     notice: str | None = None  # printer failure and similar
+    green: str | None = None  # 绿色通道: the reason chosen (老年人, 残疾人 …)
+    day: str | None = None  # 预约: the ISO date whose slots are shown
+    card_present: bool = False  # the ID card is on the reader now (its holder's masked data may show)
     version: int = 0
 
     @property
@@ -103,6 +116,12 @@ class KioskSession:
     def idle_left(self) -> float:
         """Seconds until the idle timeout."""
         return max(0.0, self.idle_timeout_s - (self.monotonic() - self.last_touch))
+
+    def warning(self) -> bool:
+        """True in the last WARN_S seconds before a timeout that would cut a citizen off mid-step."""
+        if self.state.busy or (self.state.screen == HOME and not self.state.personal):
+            return False
+        return self.idle_left() <= WARN_S
 
     def tick(self) -> bool:
         """Call regularly: after the idle timeout, go home and wipe. True when it wiped."""

@@ -14,6 +14,10 @@ from kiosk.ui.fonts import CjkFont, register_fonts
 
 log = logging.getLogger("hallq.ui")
 
+# Where a windowed device app puts its window on the desktop, "LEFT,TOP" in pixels: `hallq run` gives each demo
+# device its own place so the windows sit side by side instead of stacked where the window manager drops them.
+POSITION_ENV = "HALLQ_WINDOW_POSITION"
+
 
 class UiUnavailable(RuntimeError):
     """Kivy or its OpenGL stack cannot open a window here."""
@@ -53,9 +57,26 @@ def prepare(
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    position = window_position(os.environ.get(POSITION_ENV))
+    if position is not None and not fullscreen:
+        Config.set("graphics", "position", "custom")
+        Config.set("graphics", "left", str(position[0]))
+        Config.set("graphics", "top", str(position[1]))
     Config.set("kivy", "exit_on_escape", "0")  # a citizen must not close the screen with a key
     Config.set("input", "mouse", "mouse,disable_multitouch")
     return register_fonts()
+
+
+def window_position(value: str | None) -> tuple[int, int] | None:
+    """ "LEFT,TOP" → (left, top); None when unset or malformed (the window manager then places the window)."""
+    if not value:
+        return None
+    try:
+        left, top = (int(part) for part in value.split(","))
+    except ValueError:
+        log.warning("ui: ignoring %s=%r (expected LEFT,TOP in pixels)", POSITION_ENV, value)
+        return None
+    return (left, top) if left >= 0 and top >= 0 else None
 
 
 def resize(width: int, height: int) -> None:

@@ -3,6 +3,7 @@ Import only after kiosk.ui.setup.prepare(): importing Kivy widgets reads the win
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from kivy.graphics import Color, Rectangle, RoundedRectangle
@@ -15,6 +16,7 @@ from kiosk.ui.fonts import FONT_NAME
 from kiosk.ui.theme import RGBA, TEXT
 
 DESIGN_SHORT_SIDE = 1080.0  # theme sizes are pixels on a screen whose short side is 1080
+LINE_SPACING = 1.3  # wrapped text: line height ≥ 1.3 (MIIT 2021 适老化)
 
 
 class Panel(BoxLayout):
@@ -63,14 +65,27 @@ class Text(Label):
             shorten=lines == 1,
             shorten_from="right",
             max_lines=lines,
+            line_height=LINE_SPACING if lines > 1 else 1.0,
             **kwargs,
         )
         self.px = px
         self.font_size = px
-        self.bind(size=self._fit)
+        self.design_font = px  # the size rescale() asks for; _fit shrinks below it only when the box is too low
+        self.bind(size=self._fit, text=lambda *_: self.fit_font())
 
     def _fit(self, *_: Any) -> None:
         self.text_size = self.size
+        self.fit_font()
+
+    def fit_font(self) -> None:
+        """The design size, or less when the label is lower than its lines: text never spills over a
+        neighbour (a small window, a crowded row)."""
+        lines = max(1, int(getattr(self, "fit_lines", None) or self.max_lines or 1))
+        if lines > 1 and self.width > 0:  # only the lines the text needs at its full size (CJK: ~1 em a glyph)
+            lines = max(1, min(lines, math.ceil(len(self.text) * self.design_font * 0.95 / self.width)))
+        spacing = (self.line_height or 1.0) if lines > 1 else 1.0  # one line has no gap to keep
+        room = self.height / (lines * spacing * 1.25) if self.height > 0 else self.design_font
+        self.font_size = max(8.0, min(self.design_font, room))
 
     def show(self, text: str, colour: RGBA | None = None) -> None:
         """Set the text (and colour) only when it changed: no needless texture rebuilds."""
@@ -93,6 +108,7 @@ class BigButton(Button):
             color=TEXT,
             halign="center",
             valign="middle",
+            line_height=LINE_SPACING,  # a label that wraps (a long choice) keeps its lines apart
             **kwargs,
         )
         self.px = px
@@ -100,12 +116,43 @@ class BigButton(Button):
         self.bind(size=lambda *_: setattr(self, "text_size", self.size))
 
 
+def spaced(widget: Any, padding: Any = None, spacing: float | None = None) -> Any:
+    """Give a layout design padding and spacing (pixels at a 1080 short side) that rescale() scales."""
+    if padding is not None:
+        widget.design_padding = padding
+        widget.padding = padding
+    if spacing is not None:
+        widget.design_spacing = spacing
+        widget.spacing = spacing
+    return widget
+
+
+def unit_of(root: Widget) -> float:
+    """Real pixels per design pixel under root."""
+    return min(root.width, root.height) / DESIGN_SHORT_SIDE
+
+
 def rescale(root: Widget) -> None:
-    """Apply real font sizes under root from each widget's design size and the root's short side."""
-    unit = min(root.width, root.height) / DESIGN_SHORT_SIDE
+    """Apply real font sizes, paddings and spacings under root from each widget's design size and the root's
+    short side: a window at half size looks like the full screen, only smaller."""
+    unit = unit_of(root)
     if unit <= 0:
         return
     for widget in root.walk(restrict=True):
         px = getattr(widget, "px", None)
         if px:  # 0: the widget sizes its text itself
-            widget.font_size = max(8.0, px * unit)
+            size = max(8.0, px * unit)
+            if isinstance(widget, Text):
+                widget.design_font = size
+                widget.fit_font()
+            else:
+                widget.font_size = size
+        pad = getattr(widget, "design_padding", None)
+        if pad is not None:
+            widget.padding = [p * unit for p in pad] if isinstance(pad, list | tuple) else pad * unit
+        gap = getattr(widget, "design_spacing", None)
+        if gap is not None:
+            widget.spacing = [g * unit for g in gap] if isinstance(gap, list | tuple) else gap * unit
+        fixed = getattr(widget, "design_height", None)
+        if fixed is not None:
+            widget.height = fixed * unit

@@ -29,7 +29,7 @@ def test_guide_print_prints_the_checklist(
     printed = decode(sim.documents()[-1])
     text = "\n".join(printed.lines)
     assert "办事材料清单" in text and "居住证申领" in text and "所需材料" in text
-    assert printed.qr_codes[0] == f"http://hall.test:8000/api/v1/catalog/items/{RESIDENCE}"
+    assert printed.qr_codes[0] == f"http://hall.test:8000/m/guide/{RESIDENCE}"
     with pytest.raises(KioskError) as refused:
         kiosk_service.request("guide.print", item_code="NO-SUCH-ITEM")
     assert refused.value.code == "unknown_item"
@@ -42,7 +42,11 @@ def test_recent_visits_then_rate_one(bus: Bus, kiosk_service: KioskService) -> N
     visits = kiosk_service.request("visit.recent", identity=person)["visits"]
     assert [(v["ticket"], v["rated"]) for v in visits] == [(issued["ticket"], False)]
     assert visits[0]["window_name"] == "1号窗口" and "张" not in str(visits)
-    rated = kiosk_service.request("evaluation.submit", visit_id=visits[0]["visit_id"], level=5, channel="kiosk")
+    checked = kiosk_service.request("visit.check", visit_id=visits[0]["visit_id"], identity=person)
+    assert checked["window_name"] == "1号窗口" and checked["rated"] is False
+    rated = kiosk_service.request(
+        "evaluation.submit", visit_id=visits[0]["visit_id"], level=5, channel="kiosk", identity=person
+    )
     assert rated["is_bad"] is False
     assert kiosk_service.request("visit.recent", identity=person)["visits"][0]["rated"] is True
     stranger = {"id_number": id_number(6), "method": "id_card"}

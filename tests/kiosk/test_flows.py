@@ -135,7 +135,7 @@ def test_offline_pauses_ticketing_but_guide_lookup_works(tmp_path: Path) -> None
     assert found[0].name == "居住证申领"
     flows.choose_item(found[0].code)
     assert flows.state.screen == "guide"
-    assert flows.guide_url(found[0].code) == f"http://hall.test:8000/api/v1/catalog/items/{found[0].code}"
+    assert flows.guide_url(found[0].code) == f"http://hall.test:8000/m/guide/{found[0].code}"
 
 
 def test_refusal_message_is_shown(tmp_path: Path) -> None:
@@ -203,22 +203,59 @@ def test_evaluation_of_a_recent_visit(tmp_path: Path) -> None:
             }
         ]
     }
-    answers = {"visit.recent": visits, "evaluation.submit": {"evaluation_id": 1, "is_bad": False}}
+    target = {
+        "visit_id": 7,
+        "ticket": "A001",
+        "item_name": "居住证申领",
+        "window_name": "3号窗口",
+        "window_number": 3,
+        "staff": "张*三",
+        "ended_at": "2026-11-23T09:30:00+08:00",
+        "rated": False,
+    }
+    answers = {
+        "visit.recent": visits,
+        "visit.check": target,
+        "evaluation.submit": {"evaluation_id": 1, "is_bad": False},
+    }
     flows, bus, _ = make_flows(tmp_path, FakeBus(answers=answers))
     flows.start("evaluation")
     flows.card_presented(Card())
     assert bus.sent[-1][0] == "visit.recent" and flows.state.screen == "visits"
     flows.choose_visit(7)
+    # The server checks the card against the visit before the five levels appear.
+    action, params = bus.sent[-1]
+    assert action == "visit.check" and params["visit_id"] == 7 and params["identity"]["id_number"]
+    assert flows.state.screen == "rate" and flows.state.result["staff"] == "张*三"
     flows.rate(5)
-    assert bus.sent[-1] == ("evaluation.submit", {"level": 5, "channel": "kiosk", "visit_id": 7})
+    action, params = bus.sent[-1]
+    assert action == "evaluation.submit" and params["visit_id"] == 7 and params["level"] == 5
+    assert params["channel"] == "kiosk" and params["identity"]["id_number"]
     assert flows.state.screen == "thanks"
     flows.home()
     flows.start("evaluation")
     for ch in "a012":
         flows.key(ch)
+    flows.rate_ticket()  # a ticket number alone proves nothing
+    assert flows.state.screen == "evaluation" and "评价码" in (flows.state.error or "")
+    assert bus.sent[-1][0] == "evaluation.submit"  # nothing was sent
+    for ch in "483920":
+        flows.key(ch)
     flows.rate_ticket()
+    assert bus.sent[-1] == ("visit.check", {"ticket": "A012", "code": "483920"})
     flows.rate(1)
-    assert bus.sent[-1] == ("evaluation.submit", {"level": 1, "channel": "kiosk", "ticket": "A012"})
+    assert bus.sent[-1] == ("evaluation.submit", {"level": 1, "channel": "kiosk", "visit_id": 7, "code": "483920"})
+
+
+def test_a_refused_visit_check_shows_no_levels(tmp_path: Path) -> None:
+    refusal = KioskError("forbidden", "无法核实您办理过这次业务，不能评价")
+    flows, bus, _ = make_flows(tmp_path, FakeBus(answers={"visit.check": refusal}))
+    flows.start("evaluation")
+    for ch in "a012123456":
+        flows.key(ch)
+    flows.rate_ticket()
+    assert bus.sent[-1][0] == "visit.check"
+    assert flows.state.screen == "evaluation" and "无法核实" in (flows.state.error or "")
 
 
 def test_call_staff_from_any_screen(tmp_path: Path) -> None:

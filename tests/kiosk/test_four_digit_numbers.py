@@ -41,26 +41,28 @@ def call(ticket: str, window: str = "3号窗口") -> Call:
 
 @pytest.mark.parametrize(("typed", "sent"), [("a1000", "A1000"), ("Y3596", "Y3596"), ("a012", "A012")])
 def test_the_rating_screen_takes_a_typed_four_digit_number(tmp_path: Path, typed: str, sent: str) -> None:
-    answers = {"evaluation.submit": {"evaluation_id": 1, "is_bad": False}}
+    target = {"visit_id": 9, "ticket": sent, "window_name": "3号窗口", "staff": "李*", "rated": False}
+    answers = {"visit.check": target, "evaluation.submit": {"evaluation_id": 1, "is_bad": False}}
     flows, bus, _ = make_flows(tmp_path, FakeBus(answers=answers))
     flows.start("evaluation")
-    for ch in typed:
+    for ch in typed + "123456":  # the number, then the rating code of the invitation
         flows.key(ch)
     flows.rate_ticket()
+    assert bus.sent[-1] == ("visit.check", {"ticket": sent, "code": "123456"})
     assert flows.state.error is None and flows.state.screen == "rate"
-    assert flows.state.result == {"ticket": sent}
+    assert flows.state.result == {**target, "code": "123456"}
     flows.rate(5)
-    assert bus.sent[-1] == ("evaluation.submit", {"level": 5, "channel": "kiosk", "ticket": sent})
+    assert bus.sent[-1] == ("evaluation.submit", {"level": 5, "channel": "kiosk", "visit_id": 9, "code": "123456"})
 
 
 @pytest.mark.parametrize("typed", ["A12", "A0123", "A10000", "1000", "A"])
 def test_the_rating_screen_refuses_what_is_no_ticket_number(tmp_path: Path, typed: str) -> None:
     flows, bus, _ = make_flows(tmp_path, FakeBus())
     flows.start("evaluation")
-    for ch in typed:
+    for ch in typed + "123456":
         flows.key(ch)
     flows.rate_ticket()
-    assert flows.state.error == "请输入您今天的排队号码：字母加3位或4位数字，如 A012、A1000"
+    assert flows.state.error == "请输入今天的排队号码和评价短信中的6位评价码，如 A012483920；或刷取号时使用的身份证"
     assert flows.state.screen != "rate" and bus.sent == []
 
 

@@ -1,34 +1,61 @@
-"""呼叫工作人员: the staff on duty have been told (or, offline, where to go)."""
+"""呼叫工作人员: the staff on duty have been told (or, offline, where to go; after hours, whom to call)."""
 
 from __future__ import annotations
 
 from kivy.uix.widget import Widget
 
-from kiosk.terminal.screens.parts import Ctx, card, column, text
+from kiosk.terminal.screens.parts import ACTION, Ctx, button, card, column, headline, text
+from kiosk.terminal.selfservice import HOTLINE
 from kiosk.ui import theme
 
 
 def build(ctx: Ctx) -> Widget:
     """Reassure the citizen."""
     data = ctx.state.result or {}
-    if data.get("offline"):
-        head, body = "网络中断，无法呼叫", "请到一楼综合咨询台或导服台，工作人员会为您提供帮助"
+    flows = ctx.flows
+    lines = []
+    if data.get("after_hours"):
+        head = "现在是非工作时间"
+        lines.append(text(ctx, "大厅工作人员已下班，请拨打电话咨询", px=40, halign="center"))
+        lines.append(
+            text(ctx, f"政务服务便民热线：{HOTLINE}（24小时）", px=44, bold=True, colour=theme.TICKET, halign="center")
+        )
+        phone = flows.assist_phone()
+        if phone:
+            lines.append(text(ctx, f"本服务点协助电话：{phone}", px=40, bold=True, halign="center"))
+        lines.append(text(ctx, flows.closed_text(), px=32, colour=theme.MUTED, halign="center"))
+    elif data.get("offline"):
+        head = "网络中断，无法呼叫"
+        lines.append(text(ctx, "请到一楼综合咨询台或导服台，工作人员会为您提供帮助", px=38, halign="center"))
     else:
-        head, body = "已通知工作人员", "请在原地稍候，工作人员马上过来"
+        head = "已通知工作人员"
+        lines.append(text(ctx, "请在原地稍候，工作人员马上过来", px=40, halign="center"))
+    lines.append(
+        text(
+            ctx,
+            f"位置：{flows.profile.location}（{flows.profile.name}）",
+            px=32,
+            colour=theme.MUTED,
+            halign="center",
+            lines=2,
+        )
+    )
     return column(
         Widget(),
         card(
-            text(ctx, head, px=80, bold=True, colour=theme.TICKET, halign="center"),
-            text(ctx, body, px=40, halign="center"),
-            text(
-                ctx,
-                f"位置：{ctx.flows.profile.location}（{ctx.flows.profile.name}）",
-                px=34,
-                colour=theme.MUTED,
-                halign="center",
-            ),
+            headline(ctx, head, px=72, colour=theme.TICKET, halign="center"),
+            *lines,
             size_hint_y=None,
-            height=ctx.px(380),
+            height=ctx.px(150 + 110 * len(lines)),
+        ),
+        button(
+            ctx,
+            "反映问题（办不成事、投诉）",
+            ctx.tap(flows.start_complaint),
+            ACTION,
+            px=40,
+            size_hint_y=None,
+            height=ctx.px(110),
         ),
         Widget(),
     )

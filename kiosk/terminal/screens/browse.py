@@ -5,15 +5,15 @@ from __future__ import annotations
 from kivy.uix.widget import Widget
 
 from kiosk.terminal.screens import keys
-from kiosk.terminal.screens.parts import ACTION, ACTION_ALT, Ctx, button, column, grid, paged, row, text
+from kiosk.terminal.screens.parts import ACTION, ACTION_ALT, Ctx, button, column, grid, headline, paged, row, text
 from kiosk.ui import theme
 
-TITLES = {"ticket": "取号", "guide": "办事指南"}
+TITLES = {"ticket": "取号", "guide": "办事指南", "booking": "预约办事", "green": "绿色通道"}
 
 
 def _title(ctx: Ctx, what: str) -> Widget:
     head = f"{TITLES.get(ctx.state.purpose or '', '')} · {what}"
-    return text(ctx, head, px=50, bold=True, size_hint_y=None, height=ctx.px(80))
+    return headline(ctx, head, px=50)
 
 
 def domains(ctx: Ctx) -> Widget:
@@ -23,7 +23,9 @@ def domains(ctx: Ctx) -> Widget:
     if catalog is None:
         return column(_title(ctx, "选择业务"), text(ctx, "事项目录暂不可用，请咨询工作人员", px=40))
     person = ctx.state.person
-    who = f"已核验：{person.masked_name}" if person else ""
+    who = ""
+    if person is not None:
+        who = f"已核验：{person.masked_name}" if ctx.state.card_present else "已核验身份证"
     tiles = [button(ctx, name, ctx.tap(flows.choose_domain, code), ACTION, px=40) for code, name in catalog.domains()]
     cols = 2 if (ctx.portrait or ctx.elderly) else 4
     search = button(
@@ -68,8 +70,13 @@ def search(ctx: Ctx) -> Widget:
     found = catalog.search(query) if (catalog and query) else []
     rows = [(e.name, ctx.tap(flows.choose_item, e.code)) for e in found]
     empty = "请输入事项名称的拼音首字母" if not query else "没有找到匹配的事项，请换个说法或按领域查找"
-    results = paged(ctx, rows, empty)
+    results = paged(ctx, rows, empty, per=3 if ctx.elderly else None)  # the keyboard needs its room
     board = keys.pinyin_keyboard(ctx)
-    board.size_hint_y = 0.32 if ctx.portrait else 0.42
     shown = keys.field(ctx, query.upper(), "输入拼音首字母，如 JZZ")
-    return column(_title(ctx, "拼音搜索"), shown, results, board)
+    if ctx.portrait:
+        return column(_title(ctx, "拼音搜索"), shown, results, board)
+    # Landscape: the keyboard beside the results, so both keep their size.
+    board.size_hint_y = None
+    side = column(shown, board, Widget(), size_hint_x=0.58)
+    results.size_hint_x = 0.42
+    return column(_title(ctx, "拼音搜索"), row(results, side, spacing=24))

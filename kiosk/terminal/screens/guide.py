@@ -7,6 +7,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.terminal.screens.parts import (
     ACTION,
+    CONFIRM,
     ERROR_BG,
     ERROR_INK,
     Ctx,
@@ -15,6 +16,7 @@ from kiosk.terminal.screens.parts import (
     button,
     card,
     column,
+    headline,
     row,
     scroll,
     text,
@@ -31,7 +33,18 @@ def build(ctx: Ctx) -> Widget:
         return column(text(ctx, "没有找到这项办事指南", px=44))
     body = scroll([Para(line, ctx.px(size), colour, bold) for line, size, colour, bold in _lines(entry)])
     url = flows.guide_url(entry.code)
+    closed = flows.available("ticket")
     actions: list[Widget] = [
+        button(
+            ctx,
+            "取号办理" if closed is None else "取号办理（" + closed.split("，", 1)[-1].split("：", 1)[-1] + "）",
+            ctx.tap(flows.ticket_for_item) if closed is None and not state.busy else None,
+            CONFIRM,
+            px=44 if closed is None else 30,
+            bold=True,
+            size_hint_y=None,
+            height=ctx.px(120),
+        ),
         button(
             ctx,
             "打印材料清单",
@@ -53,9 +66,9 @@ def build(ctx: Ctx) -> Widget:
             QrCode(url),
             text(ctx, "手机扫码查看本指南", px=30, halign="center", size_hint_y=None, height=ctx.px(50)),
         ]
-    title = text(ctx, entry.name, px=50, bold=True, colour=theme.TICKET, size_hint_y=None, height=ctx.px(80))
+    title = headline(ctx, entry.name, px=50, colour=theme.TICKET)
     if ctx.portrait:
-        side = row(column(*actions, size_hint_x=0.6), column(*phone, size_hint_x=0.4), size_hint_y=0.28)
+        side = row(column(*actions, size_hint_x=0.6), column(*phone, size_hint_x=0.4), size_hint_y=0.34)
         return column(title, body, side)
     return column(title, row(body, column(*actions[:-1], *phone, size_hint_x=0.3)))
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 from kivy.uix.widget import Widget
 
 from kiosk.terminal.screens import keys
-from kiosk.terminal.screens.parts import ACTION, ACTION_ALT, CONFIRM, Ctx, button, card, column, row, text
+from kiosk.terminal.screens.parts import ACTION, ACTION_ALT, CONFIRM, Ctx, button, card, column, headline, row, text
 from kiosk.ui import theme
+
+TITLES = {"checkin": "预约签到", "booking": "预约办事", "green": "绿色通道", "ticket": "取号"}
 
 
 def build(ctx: Ctx) -> Widget:
     """Ask for the card, or show whose card was read and offer the face check."""
     state, flows = ctx.state, ctx.flows
-    title = "预约签到 · 身份核验" if state.purpose == "checkin" else "取号 · 身份核验"
-    parts: list[Widget] = [text(ctx, title, px=52, bold=True, size_hint_y=None, height=ctx.px(80))]
+    title = f"{TITLES.get(state.purpose or '', '取号')} · 身份核验"
+    parts: list[Widget] = [headline(ctx, title)]
     person = state.person
     if person is None:
         parts.append(_swipe(ctx))
@@ -30,6 +32,7 @@ def build(ctx: Ctx) -> Widget:
                 ),
                 keys.field(ctx, state.keypad, "预约码（8位）"),
                 keys.keypad(ctx),
+                Widget(),
             ]
         if flows.skip_allowed():
             parts.append(
@@ -46,10 +49,11 @@ def build(ctx: Ctx) -> Widget:
         if state.purpose != "checkin":
             parts.append(Widget())  # fixed-height rows sit at the top
         return column(*parts)
+    shown = f"{person.masked_name}    {person.masked_id}" if state.card_present else "已核验（证件已取回）"
     parts.append(
         card(
             text(ctx, "已读取身份证", px=36, colour=theme.MUTED),
-            text(ctx, f"{person.masked_name}    {person.masked_id}", px=52, bold=True, colour=theme.TICKET),
+            text(ctx, shown, px=52, bold=True, colour=theme.TICKET),
             size_hint_y=None,
             height=ctx.px(190),
         )

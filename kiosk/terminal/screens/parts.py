@@ -20,17 +20,31 @@ from kiosk.terminal.flows import KioskFlows
 from kiosk.terminal.session import KioskState
 from kiosk.ui import theme
 from kiosk.ui.fonts import FONT_NAME
-from kiosk.ui.widgets import BigButton, Panel, Text
+from kiosk.ui.widgets import LINE_SPACING, BigButton, Panel, Text, spaced
 
+# Every colour pair on the kiosk reaches 4.5:1 (WCAG AA, MIIT 2021 适老化); kiosk.ui.access measures it.
 ACTION = theme.rgba("#1565C0")
-ACTION_ALT = theme.rgba("#00838F")
+ACTION_ALT = theme.rgba("#00737D")
 CONFIRM = theme.rgba("#2E7D32")
 DANGER = theme.rgba("#C62828")
 DISABLED = theme.rgba("#4A5A78")
+GREEN_CHANNEL = theme.rgba("#1B5E20")
 CARD = theme.rgba("#FFFFFF")
 INK = theme.rgba("#10243F")
 ERROR_BG = theme.rgba("#FFEBEE")
 ERROR_INK = theme.rgba("#B71C1C")
+WARN_BG = theme.rgba("#FFF3C4")
+WARN_INK = theme.rgba("#3E2A00")
+# 好差评 buttons: the evaluator's hues, darkened until white text on them reads at 4.5:1
+LEVEL_COLOURS = {
+    5: theme.rgba("#1B6E30"),
+    4: theme.rgba("#2E7031"),
+    3: theme.rgba("#1565C0"),
+    2: theme.rgba("#A64B00"),
+    1: theme.rgba("#B71C1C"),
+}
+ELDERLY_SCALE = 1.3
+ELDERLY_MIN_PX = 30.0  # 大字版: no text below 30 design px (20 dp; the rule is 18 dp, see kiosk.ui.access)
 
 
 @dataclass(frozen=True)
@@ -43,14 +57,14 @@ class Ctx:
     elderly: bool
 
     def px(self, size: float) -> float:
-        """A design size, larger in 大字版."""
-        return size * (1.3 if self.elderly else 1.0)
+        """A design size, larger in 大字版 (and never below its minimum there)."""
+        return max(size * ELDERLY_SCALE, ELDERLY_MIN_PX) if self.elderly else size
 
     @property
     def per_page(self) -> int:
         """List rows per page: fewer choices in 大字版."""
         if self.elderly:
-            return 4
+            return 4 if self.portrait else 3
         return 8 if self.portrait else 5
 
     def tap(self, action: Callable[..., Any], *args: Any) -> Callable[[Any], None]:
@@ -73,6 +87,15 @@ def text(ctx: Ctx, value: str, px: float = 36, **kwargs: Any) -> Text:
     return Text(value, px=ctx.px(px), **kwargs)
 
 
+def headline(ctx: Ctx, value: str, px: float = 52, **kwargs: Any) -> Text:
+    """A screen's title (the 标题 the 适老化 rules size at ≥ 30 dp)."""
+    kwargs.setdefault("size_hint_y", None)
+    kwargs.setdefault("height", ctx.px(px) * 1.55)
+    label = Text(value, px=ctx.px(px), bold=True, **kwargs)
+    label.role = "headline"
+    return label
+
+
 class Para(Label):
     """Wrapped text whose height follows its content (inside a scrolling column)."""
 
@@ -85,6 +108,7 @@ class Para(Label):
             size_hint_y=None,
             halign="left",
             valign="top",
+            line_height=LINE_SPACING,
             **kwargs,
         )
         self.px = px
@@ -100,7 +124,8 @@ class Para(Label):
 
 def scroll(children: Sequence[Widget], spacing: float = 14, **kwargs: Any) -> ScrollView:
     """A vertical column that scrolls when taller than its place."""
-    column = BoxLayout(orientation="vertical", size_hint_y=None, spacing=spacing, padding=(8, 8))
+    column = spaced(BoxLayout(orientation="vertical", size_hint_y=None), (8, 8), spacing)
+    column.follows_content = True
     column.bind(minimum_height=column.setter("height"))
     for child in children:
         column.add_widget(child)
@@ -111,7 +136,7 @@ def scroll(children: Sequence[Widget], spacing: float = 14, **kwargs: Any) -> Sc
 
 def grid(cols: int, children: Sequence[Widget], spacing: float = 20, **kwargs: Any) -> GridLayout:
     """Tiles in a grid."""
-    layout = GridLayout(cols=cols, spacing=spacing, **kwargs)
+    layout = spaced(GridLayout(cols=cols, **kwargs), spacing=spacing)
     for child in children:
         layout.add_widget(child)
     return layout
@@ -119,7 +144,7 @@ def grid(cols: int, children: Sequence[Widget], spacing: float = 20, **kwargs: A
 
 def column(*children: Widget, spacing: float = 18, **kwargs: Any) -> BoxLayout:
     """Children stacked vertically."""
-    box = BoxLayout(orientation="vertical", spacing=spacing, **kwargs)
+    box = spaced(BoxLayout(orientation="vertical", **kwargs), spacing=spacing)
     for child in children:
         box.add_widget(child)
     return box
@@ -127,7 +152,7 @@ def column(*children: Widget, spacing: float = 18, **kwargs: Any) -> BoxLayout:
 
 def row(*children: Widget, spacing: float = 18, **kwargs: Any) -> BoxLayout:
     """Children side by side."""
-    box = BoxLayout(orientation="horizontal", spacing=spacing, **kwargs)
+    box = spaced(BoxLayout(orientation="horizontal", **kwargs), spacing=spacing)
     for child in children:
         box.add_widget(child)
     return box
@@ -135,15 +160,18 @@ def row(*children: Widget, spacing: float = 18, **kwargs: Any) -> BoxLayout:
 
 def card(*children: Widget, colour: Any = theme.PANEL, **kwargs: Any) -> Panel:
     """A rounded panel holding a column."""
-    panel = Panel(colour, radius=18, orientation="vertical", padding=(28, 20), spacing=12, **kwargs)
+    padding, spacing = kwargs.pop("padding", (28, 20)), kwargs.pop("spacing", 12)
+    panel = spaced(Panel(colour, radius=18, orientation="vertical", **kwargs), padding, spacing)
     for child in children:
         panel.add_widget(child)
     return panel
 
 
-def paged(ctx: Ctx, rows: Sequence[tuple[str, Callable[[Any], None] | None]], empty: str) -> BoxLayout:
+def paged(
+    ctx: Ctx, rows: Sequence[tuple[str, Callable[[Any], None] | None]], empty: str, per: int | None = None
+) -> BoxLayout:
     """One page of choices with 上一页/下一页 (the page number lives in the session)."""
-    per = ctx.per_page
+    per = per or ctx.per_page
     pages = max(1, (len(rows) + per - 1) // per)
     page = min(ctx.state.page, pages - 1)
     shown = rows[page * per : (page + 1) * per]

@@ -6,7 +6,19 @@ from collections.abc import Callable
 
 from kivy.uix.widget import Widget
 
-from kiosk.terminal.screens import assist, browse, evaluation, guide, home, identity, progress, ticket
+from kiosk.terminal.screens import (
+    assist,
+    booking,
+    browse,
+    complaint,
+    evaluation,
+    green,
+    guide,
+    home,
+    identity,
+    progress,
+    ticket,
+)
 from kiosk.terminal.screens.parts import Ctx
 
 BUILDERS: dict[str, Callable[[Ctx], Widget]] = {
@@ -25,6 +37,12 @@ BUILDERS: dict[str, Callable[[Ctx], Widget]] = {
     "rate": evaluation.rate,
     "thanks": evaluation.thanks,
     "assist": assist.build,
+    "green": green.reasons,
+    "green_wait": green.waiting,
+    "slots": booking.slots,
+    "booked": booking.booked,
+    "complaint": complaint.ask,  # 反映问题 (complaints and 办不成事)
+    "complaint_done": complaint.done,
 }
 
 

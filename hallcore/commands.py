@@ -99,6 +99,12 @@ class FinishVisit(Command):
     deadline: date | None = Field(default=None, description="When the materials are due")
     reason: Reason = None
     delivery: str | None = Field(default=None, max_length=8, description="窗口领取/邮寄/…")
+    received: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None,
+        max_length=50,
+        description="Materials actually handed in at the desk, ticked by staff: the 受理凭证 lists these as received "
+        "and the guide's other required materials as still to hand in; omitted: every required material",
+    )
 
 
 class TransferTicket(Command):

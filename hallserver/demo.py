@@ -1,7 +1,8 @@
 """The demo hall's floor devices as child processes of `hallq run`: printer agents (each with its simulated
-printer), the hall display, a window display and evaluator, and a kiosk with its simulated ID card reader and
-camera. Each child is an ordinary `hallq <command> --device <id>` with its output in a log file; a child that
-dies is started again with backoff, as systemd would on a hall board.
+printer), the hall display, a window display and evaluator, a kiosk with its simulated ID card reader and
+camera, and the pickup cabinet with its simulated locker board and card reader. Each child is an ordinary
+`hallq <command> --device <id>` with its output in a log file; a child that dies is started again with
+backoff, as systemd would on a hall board.
 
 Each device runs in its own process group, so stopping it also stops what it started (espeak-ng, a player).
 `Reaper` is a small watcher process: if `hallq run` is killed outright (SIGKILL, out of memory) and cannot stop
@@ -12,13 +13,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 log = logging.getLogger("hallq.demo")
@@ -27,28 +30,91 @@ BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 STOP_GRACE_S = 5.0
 
 
+# The desktop the demo windows are laid out for, and the position variable the Kivy apps read
+# (kiosk/ui/setup.py POSITION_ENV; not imported: the server never imports the kiosk package's UI).
+LAYOUT_SCREEN = (1920, 1080)
+POSITION_ENV = "HALLQ_WINDOW_POSITION"
+SCREEN_ENV = "HALLQ_DEMO_SCREEN"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a device window sits on a 1920×1080 desktop (left, top, width, height); scaled to the real one."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    def scaled(self, factor: float) -> Place:
+        return Place(*(round(v * factor) for v in (self.left, self.top, self.width, self.height)))
+
+
 @dataclass(frozen=True)
 class DemoDevice:
-    """One floor device of the demo: the `hallq` subcommand that runs it and its device id."""
+    """One floor device of the demo: the `hallq` subcommand that runs it, its device id, and for an app with
+    a window its place on the desktop."""
 
     command: str
     device: str
     extra: tuple[str, ...] = ()
+    place: Place | None = None
 
     @property
     def argv(self) -> list[str]:
         return [sys.executable, "-m", "hallq", self.command, "--device", self.device, *self.extra]
 
 
+# Side by side on one desktop: the portrait kiosk on the left, the hall and window displays (16:9) stacked in
+# the middle, the evaluator (a tablet) on the right; room left above each for its title bar.
 DEMO_DEVICES: tuple[DemoDevice, ...] = (
     DemoDevice("printer-agent", "printer-kiosk-01"),
     DemoDevice("printer-agent", "printer-w01"),
     DemoDevice("printer-agent", "printer-w02"),
-    DemoDevice("display", "hall-display-1"),
-    DemoDevice("display", "display-w01"),
-    DemoDevice("evaluator", "eval-w01"),
-    DemoDevice("kiosk", "kiosk-01"),
+    DemoDevice("display", "hall-display-1", place=Place(550, 30, 720, 405)),
+    DemoDevice("display", "display-w01", place=Place(550, 475, 720, 405)),
+    DemoDevice("evaluator", "eval-w01", place=Place(1280, 30, 640, 400)),
+    DemoDevice("kiosk", "kiosk-01", place=Place(0, 30, 540, 960)),
+    DemoDevice("cabinet", "pickup-cabinet-01"),  # headless; its profile's simulated locker board and card reader
 )
+
+
+def screen_size(env: Mapping[str, str] = os.environ) -> tuple[int, int]:
+    """The desktop's size: HALLQ_DEMO_SCREEN=WxH, else what `xdpyinfo` says of the X screen, else 1920×1080."""
+    wanted = env.get(SCREEN_ENV, "")
+    if match := re.fullmatch(r"\s*(\d{3,5})[xX×](\d{3,5})\s*", wanted):
+        return int(match.group(1)), int(match.group(2))
+    if env.get("DISPLAY") and shutil.which("xdpyinfo"):
+        try:
+            out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, timeout=5, env=dict(env)).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if match := re.search(r"dimensions:\s+(\d+)x(\d+) pixels", out):
+            return int(match.group(1)), int(match.group(2))
+    return LAYOUT_SCREEN
+
+
+def laid_out(devices: Sequence[DemoDevice], screen: tuple[int, int]) -> tuple[DemoDevice, ...]:
+    """The devices with their windows scaled to fit `screen` (never enlarged): each app gets `--windowed
+    --size WxH` and its position in its environment (see `DeviceSupervisor`)."""
+    factor = min(screen[0] / LAYOUT_SCREEN[0], screen[1] / LAYOUT_SCREEN[1], 1.0)
+    out = []
+    for d in devices:
+        if d.place is None:
+            out.append(d)
+            continue
+        place = d.place.scaled(factor)
+        size = ("--windowed", "--size", f"{max(place.width, 100)}x{max(place.height, 100)}")
+        out.append(replace(d, place=place, extra=(*d.extra, *size)))
+    return tuple(out)
+
+
+def device_environment(device: DemoDevice, base: Mapping[str, str]) -> dict[str, str]:
+    """A device's environment: the shared one, plus where its window goes."""
+    env = dict(base)
+    if device.place is not None:
+        env[POSITION_ENV] = f"{device.place.left},{device.place.top}"
+    return env
 
 
 def has_screen(env: dict[str, str] | os._Environ[str] = os.environ) -> bool:
@@ -117,7 +183,7 @@ class DeviceSupervisor:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=self.env,
+                env=device_environment(child.spec, self.env),
                 start_new_session=True,  # its own process group: stopped with whatever it started
             )
         self.on_spawn(child.process.pid)
@@ -240,11 +306,20 @@ def banner(devices: Sequence[DemoDevice], log_dir: Path, screen: bool) -> str:
     names = "、".join(d.device for d in devices)
     lines = [f"  演示设备   {names}", f"  设备日志   {log_dir}/<设备>.log"]
     if screen:
-        lines.append("  自助机、显示屏、评价器各开一个窗口；在自助机右下角“演示”处模拟刷身份证")
+        lines.append(
+            "  自助机、综合屏、窗口屏、评价器各开一个窗口，并排摆放（屏幕大小可用 HALLQ_DEMO_SCREEN=1366x768 指定）；"
+            "在自助机右下角“演示”处模拟刷身份证"
+        )
     else:
         lines.append(
             "  没有检测到显示器（DISPLAY 未设置）：自助机与显示屏在后台离屏运行。"
             "在有桌面的机器上 make run 会打开它们的窗口；"
             "这里可用 hallq kiosk --device kiosk-02 --screenshot kiosk.png 看一眼自助机界面"
+        )
+    cabinet = next((d.device for d in devices if d.command == "cabinet"), None)
+    if cabinet is not None:
+        lines.append(
+            f"  证照柜     {cabinet} 在后台运行（模拟柜门控制板）：hallq idcard-sim --device {cabinet} insert resident "
+            f"模拟刷证，hallq cabinet-sim --device {cabinet} take 3 模拟取件"
         )
     return "\n".join(lines)

@@ -26,7 +26,8 @@ Run = Callable[[Session, HallContext, str, Any], Ticket | None]
 
 
 def _finish(s: Session, ctx: HallContext, w: str, cmd: Any) -> Ticket:
-    details = FinishDetails(tuple(cmd.materials), cmd.deadline, cmd.reason, cmd.delivery, cmd.item_code)
+    received = tuple(cmd.received) if cmd.received is not None else None
+    details = FinishDetails(tuple(cmd.materials), cmd.deadline, cmd.reason, cmd.delivery, cmd.item_code, received)
     return windows.finish(s, ctx, w, _outcome(cmd.outcome), cmd.note, details)
 
 

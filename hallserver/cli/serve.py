@@ -105,7 +105,7 @@ def run(
     if it is killed outright, a small watcher process stops them."""
     from broker.mosquitto import BrokerError, BrokerProcess, render
     from hallserver.db import upgrade
-    from hallserver.demo import DEMO_DEVICES, DeviceSupervisor, Reaper, banner, has_screen
+    from hallserver.demo import DEMO_DEVICES, DeviceSupervisor, Reaper, banner, has_screen, laid_out, screen_size
 
     settings = _anchored(_settings())
     broker: BrokerProcess | None = None
@@ -135,9 +135,11 @@ def run(
                     local = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
                     env = device_env(settings, os.environ, f"http://{local}:{port or settings.port}")
                     log_dir = PROJECT_ROOT / "var" / "demo"
-                    supervisor = DeviceSupervisor(DEMO_DEVICES, log_dir, env, on_spawn=reaper.watch).start()
-                    typer.echo(banner(DEMO_DEVICES, log_dir, has_screen()))
-                _serve(settings, host, port)
+                    screen = has_screen()
+                    demo_devices = laid_out(DEMO_DEVICES, screen_size()) if screen else DEMO_DEVICES
+                    supervisor = DeviceSupervisor(demo_devices, log_dir, env, on_spawn=reaper.watch).start()
+                    typer.echo(banner(demo_devices, log_dir, screen))
+                _serve(settings, host, port, demo=True)
             finally:
                 with _stop_signals_ignored():
                     if supervisor is not None:
@@ -159,11 +161,13 @@ def serve(
     _serve(_settings(), host, port)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
-    """Serve until a stop signal (Ctrl-C, SIGTERM, SIGHUP), then shut down gracefully and return."""
+def _serve(settings: Settings, host: str | None, port: int | None, demo: bool = False) -> None:
+    """Serve until a stop signal (Ctrl-C, SIGTERM, SIGHUP), then shut down gracefully and return. `demo`
+    (`hallq run`): in the repository's demo hall, give the demo logins their password first."""
     import uvicorn
 
     from hallserver.app import NotMigrated, create_app
+    from hallserver.demo_accounts import banner_lines, ensure_demo_accounts
 
     class Server(uvicorn.Server):
         # uvicorn re-raises the stop signal after shutting down, which kills the process before `hallq run`
@@ -189,9 +193,12 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
         raise _fail(str(exc)) from exc
     ctx = application.state.hall.ctx
     hall = ctx.profile.hall
+    accounts = ensure_demo_accounts(application.state.hall.engine, ctx, settings.hall_dir) if demo else ()
     bus = f"mqtt://{settings.broker_host}:{settings.broker_port}" if settings.broker_host else "未启用"
+    base = f"http://{_browser_host(bind_host)}:{bind_port}"
     typer.echo(
         f"\nhallq 大厅服务已启动：{hall.name}\n"
+        f"{banner_lines(base, accounts)}"
         f"  API 文档   http://{bind_host}:{bind_port}/docs\n"
         f"  大厅信息   http://{bind_host}:{bind_port}/api/v1/hall\n"
         f"  队列状态   http://{bind_host}:{bind_port}/api/v1/queue\n"
@@ -205,6 +212,11 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     server.run()
     if not server.started and not server.should_exit:
         raise _fail("大厅服务未能启动，请查看上方日志")
+
+
+def _browser_host(bind_host: str) -> str:
+    """Where a browser on this machine reaches a server bound to `bind_host` (0.0.0.0 is not an address)."""
+    return "127.0.0.1" if bind_host in ("0.0.0.0", "::", "") else bind_host
 
 
 def _clock_note(settings: Settings) -> str:

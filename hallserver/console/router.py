@@ -63,7 +63,14 @@ def console_page(name: str) -> FileResponse:
     return FileResponse(path, headers=NO_CACHE)
 
 
+def site_root() -> RedirectResponse:
+    """/ → the console's login page: what a person who types the server's address wants."""
+    return RedirectResponse("/console/", status_code=307)
+
+
 def install(app: FastAPI) -> None:
-    """Mount the console on the app: static files first (a Mount must precede the page catch-all)."""
+    """Mount the console on the app: static files first (a Mount must precede the page catch-all), and send
+    the site's root to it."""
     app.mount("/console/static", _Static(directory=STATIC), name="console-static")
     app.include_router(router)
+    app.add_api_route("/", site_root, methods=["GET", "HEAD"], include_in_schema=False)

@@ -69,6 +69,7 @@ class Facts:
     reviews: Sequence[BadReview] = ()
     rectifications: Sequence[DueRectification] = ()
     assists: Sequence[Mapping[str, Any]] = ()  # open kiosk help requests (AssistCall.public())
+    cases: Sequence[Alert] = ()  # overdue and near-promise cases (presentation.case_alerts)
 
 
 def group_alerts(groups: Iterable[Mapping[str, Any]]) -> list[Alert]:
@@ -249,6 +250,7 @@ def evaluate(facts: Facts, now: datetime) -> list[Alert]:
         *review_alerts(facts.reviews, now),
         *rectification_alerts(facts.rectifications, now.date()),
         *assist_alerts(facts.assists),
+        *facts.cases,
     ]
     alerts.sort(key=lambda a: a.at or "", reverse=True)
     alerts.sort(key=lambda a: LEVELS[a.level])

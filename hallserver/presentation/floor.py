@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from firmware_config.devices import BUS_KIND, DeviceSet, bound_window
@@ -146,12 +147,26 @@ def _window(
 
 
 def groups(session: Session, ctx: HallContext, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Every group: waiting, longest and estimated wait, open capacity and its alert threshold."""
+    """Every group: waiting, longest and estimated wait, open capacity (a window serving k groups counts 1/k,
+    for the estimate), `windows_open` (how many open windows serve it: what a manager counts) and its alert
+    threshold."""
     thresholds = {g.code: g.wait_alert_minutes for g in ctx.profile.groups}
+    serving = open_windows_per_group(session)
     return [
-        {**asdict(g), "wait_alert_minutes": thresholds[g.group]}
+        {**asdict(g), "windows_open": serving.get(g.group, 0), "wait_alert_minutes": thresholds[g.group]}
         for g in estimates.queue_state(session, ctx, now or ctx.now())
     ]
+
+
+def open_windows_per_group(session: Session) -> dict[str, int]:
+    """Group code → the number of open windows that serve it."""
+    rows = session.exec(
+        select(WindowGroup.group_code, func.count())
+        .join(WindowRow, col(WindowRow.id) == WindowGroup.window_id)
+        .where(WindowRow.status == WindowStatus.open)
+        .group_by(WindowGroup.group_code)
+    ).all()
+    return {code: int(n) for code, n in rows}
 
 
 def devices(

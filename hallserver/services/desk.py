@@ -1,5 +1,6 @@
-"""What the staff console shows of one window: its current ticket with times and masked applicant, the
-suspended tickets it can take up again, the items it may record, and the last visit that has paperwork."""
+"""What the staff console shows of one window: its current ticket with times and masked applicant, how many
+wait in the queues it serves, the suspended tickets it can take up again, the items it may record, and the
+last visit that has paperwork."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from hallserver.models import ACTIVE_STATES, NOTICE_OUTCOMES, Person, Ticket, TicketState, Visit, needs_paper
+from hallserver.models import (
+    ACTIVE_STATES,
+    NOTICE_OUTCOMES,
+    Person,
+    Ticket,
+    TicketState,
+    Visit,
+    WindowGroup,
+    needs_paper,
+)
+from hallserver.services import estimates
 from hallserver.services.context import HallContext
 
 
@@ -50,6 +61,18 @@ class LastPaper:
 
 
 @dataclass(frozen=True)
+class QueueWaiting:
+    """One queue the window serves: how many wait in it and the estimated wait for the last of them."""
+
+    group: str
+    name: str
+    prefix: str
+    waiting: int
+    longest_wait_min: int
+    estimated_wait_min: int | None
+
+
+@dataclass(frozen=True)
 class Desk:
     """The serving ticket's times (seconds, by the hall's clock) and what goes with it."""
 
@@ -63,6 +86,8 @@ class Desk:
     items: list[ItemChoice]
     suspended: list[Suspended]
     last_paper: LastPaper | None
+    queues: list[QueueWaiting]
+    waiting: int  # everyone waiting in the window's queues
 
 
 def _active(session: Session, ctx: HallContext, window_id: str) -> Ticket | None:
@@ -80,6 +105,7 @@ def desk(session: Session, ctx: HallContext, window_id: str) -> Desk:
     now = ctx.now()
     zone = ctx.calendar.zone
     t = _active(session, ctx, window_id)
+    queues = queues_of(session, ctx, window_id)
     applicant = None
     if t is not None and t.identity_hash:
         person = session.exec(select(Person).where(Person.id_hash == t.identity_hash)).first()
@@ -96,7 +122,19 @@ def desk(session: Session, ctx: HallContext, window_id: str) -> Desk:
         items=item_choices(ctx, t.group_code) if t else [],
         suspended=_suspended(session, ctx, window_id),
         last_paper=last_paper(session, ctx, window_id),
+        queues=queues,
+        waiting=sum(q.waiting for q in queues),
     )
+
+
+def queues_of(session: Session, ctx: HallContext, window_id: str) -> list[QueueWaiting]:
+    """The queues the window serves now (managers change them at run time), in the hall's group order."""
+    codes = set(session.exec(select(WindowGroup.group_code).where(WindowGroup.window_id == window_id)).all())
+    return [
+        QueueWaiting(g.group, g.name, g.prefix, g.waiting, g.longest_wait_min, g.estimated_wait_min)
+        for g in estimates.queue_state(session, ctx)
+        if g.group in codes
+    ]
 
 
 def item_choices(ctx: HallContext, group_code: str) -> list[ItemChoice]:

@@ -1,16 +1,16 @@
-"""Visits: what happened at the window, and accepted cases (办件) with their serial number, promised date,
-status and progress query."""
+"""Visits: what happened at the window, and the cases (办件) it opens with their serial number and promised
+date. A case's later life is services/cases.py; the progress query services/case_progress.py."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date
 
 from sqlmodel import Session, col, select
 
 from hallcore.catalog.schema import Bundle, Item
-from hallcore.errors import Conflict, HallError, NotFound
+from hallcore.errors import HallError
 from hallserver.models import (
     CaseEvent,
     CaseStatus,
@@ -21,21 +21,12 @@ from hallserver.models import (
     Ticket,
     Visit,
 )
-from hallserver.services import counters, people
+from hallserver.services import counters
 from hallserver.services.context import HallContext
 
 # Outcomes that create a case with a serial number; 当场办结 cases are completed at once.
 CASE_OUTCOMES = (Outcome.accepted, Outcome.rongque, Outcome.completed)
 DELIVERIES = ("窗口领取", "邮寄", "自助领取", "电子送达")
-# Allowed case status moves (审查中 → 已办结 → 待领取 → 已领取, or 已邮寄).
-CASE_FLOW: dict[str, tuple[str, ...]] = {
-    CaseStatus.accepted: (CaseStatus.reviewing, CaseStatus.completed),
-    CaseStatus.reviewing: (CaseStatus.completed,),
-    CaseStatus.completed: (CaseStatus.ready, CaseStatus.posted, CaseStatus.collected),
-    CaseStatus.ready: (CaseStatus.collected, CaseStatus.posted),
-    CaseStatus.collected: (),
-    CaseStatus.posted: (),
-}
 
 
 @dataclass(frozen=True)
@@ -47,20 +38,7 @@ class FinishDetails:
     reason: str | None = None
     delivery: str | None = None
     item_code: str | None = None  # the item actually handled, when the ticket was taken for a queue only
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One case as the progress query shows it."""
-
-    serial_no: str
-    item_name: str
-    status: str
-    promised_date: date
-    delivery: str
-    accepted_at: datetime
-    overdue: bool
-    history: list[dict[str, str | None]] = field(default_factory=list)
+    received: tuple[str, ...] | None = None  # materials handed in at the desk (None: not recorded)
 
 
 def _entry(ctx: HallContext, code: str | None) -> Item | Bundle | None:
@@ -83,11 +61,13 @@ def _check(ctx: HallContext, ticket: Ticket, outcome: Outcome, d: FinishDetails)
         raise HallError("invalid", f"送达方式须为：{'、'.join(DELIVERIES)}")
     if outcome == Outcome.rejected and not (d.reason and d.reason.strip()):
         raise HallError("invalid", "不予受理须写明理由")
+    if d.received and entry is not None:
+        _known_materials(entry, d.received, "收到的材料")
     if outcome == Outcome.supplement:
         assert entry is not None
         _known_materials(entry, d.materials, "补正")
         deadline = d.deadline or ctx.calendar.add_working_days(today, ctx.profile.cases.supplement_days)
-        return FinishDetails(d.materials, deadline, d.reason, d.delivery, d.item_code)
+        return replace(d, deadline=deadline)
     if outcome == Outcome.rongque:
         if not isinstance(entry, Item) or entry.rongque is None:
             raise HallError("invalid", "该事项不适用容缺受理")
@@ -96,7 +76,7 @@ def _check(ctx: HallContext, ticket: Ticket, outcome: Outcome, d: FinishDetails)
         if not d.materials or missing:
             raise HallError("invalid", f"容缺材料须从可容缺的材料中选择：{'、'.join(sorted(allowed))}")
         deadline = d.deadline or ctx.calendar.add_working_days(today, entry.rongque.deadline_days)
-        return FinishDetails(d.materials, deadline, d.reason, d.delivery, d.item_code)
+        return replace(d, deadline=deadline)
     return d
 
 
@@ -151,6 +131,7 @@ def record(
         service_s=int((now - ticket.started_at).total_seconds()) if ticket.started_at else 0,
         outcome=outcome,
         materials=json.dumps(list(d.materials), ensure_ascii=False) if d.materials else None,
+        received=json.dumps(list(d.received), ensure_ascii=False) if d.received is not None else None,
         deadline=d.deadline,
         reason=(d.reason or note or None),
     )
@@ -193,76 +174,9 @@ def _open_case(session: Session, ctx: HallContext, visit: Visit, outcome: Outcom
         status=CaseStatus.completed if done else CaseStatus.accepted,
         delivery=delivery,
         updated_at=now,
+        supplement_due=visit.deadline if outcome == Outcome.rongque else None,  # watched by case_deadlines
     )
     session.add(case)
     session.flush()
     session.add(CaseEvent(serial_no=case.serial_no, at=now, status=case.status, note=outcome.value))
     return case
-
-
-def advance_case(
-    session: Session,
-    ctx: HallContext,
-    serial_no: str,
-    status: CaseStatus,
-    actor: str,
-    note: str | None = None,
-) -> ServiceCase:
-    """Move a case along (审查中, 已办结, 待领取, 已领取, 已邮寄); other moves are refused."""
-    case = session.get(ServiceCase, serial_no)
-    if case is None:
-        raise NotFound(f"没有流水号为 {serial_no} 的办件", serial_no=serial_no)
-    if status not in CASE_FLOW[case.status]:
-        allowed = "、".join(CASE_FLOW[case.status]) or "无"
-        raise Conflict(
-            "invalid_transition", f"办件当前为“{case.status}”，不能改为“{status.value}”（可改为：{allowed}）"
-        )
-    now = ctx.now()
-    case.status, case.updated_at = status, now
-    if status == CaseStatus.posted:
-        case.delivery = "邮寄"
-    session.add(case)
-    session.add(CaseEvent(serial_no=serial_no, at=now, status=status, note=note, actor=actor))
-    session.flush()
-    return case
-
-
-def progress(
-    session: Session, ctx: HallContext, serial_no: str | None = None, id_number: str | None = None
-) -> list[Progress]:
-    """Cases by serial number or by the applicant's ID number (looked up through the keyed hash)."""
-    if serial_no:
-        cases = [c for c in [session.get(ServiceCase, serial_no.strip())] if c is not None]
-    elif id_number:
-        person = people.find(session, ctx, id_number)
-        cases = list(
-            session.exec(
-                select(ServiceCase)
-                .where(ServiceCase.person_id == (person.id if person else -1))
-                .order_by(col(ServiceCase.accepted_at).desc())
-            ).all()
-        )
-    else:
-        raise HallError("invalid", "请输入办件流水号，或刷身份证查询")
-    today = ctx.today()
-    out = []
-    for case in cases:
-        events = session.exec(
-            select(CaseEvent).where(CaseEvent.serial_no == case.serial_no).order_by(col(CaseEvent.id))
-        ).all()
-        out.append(
-            Progress(
-                serial_no=case.serial_no,
-                item_name=ctx.entry_name(case.item_code),
-                status=case.status,
-                promised_date=case.promised_date,
-                delivery=case.delivery,
-                accepted_at=case.accepted_at.astimezone(ctx.calendar.zone),
-                overdue=case.status in (CaseStatus.accepted, CaseStatus.reviewing) and today > case.promised_date,
-                history=[
-                    {"at": e.at.astimezone(ctx.calendar.zone).isoformat(), "status": e.status, "note": e.note}
-                    for e in events
-                ],
-            )
-        )
-    return out

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from hallcore import links
 from hallserver.models import Ticket
 from hallserver.services.context import HallContext
 from hallserver.services.lifecycle import STATE_LABELS
@@ -89,4 +90,4 @@ class TicketIssued(BaseModel):
 
 def lookup_url(base_url: str | None, t: Ticket) -> str:
     """The citizen's link to a ticket: an unguessable token, never the ticket id (relative without a URL)."""
-    return f"{base_url or ''}/api/v1/tickets/by-token/{t.public_token}"
+    return links.absolute(base_url, links.ticket_path(t.public_token))

@@ -205,10 +205,8 @@ def test_a_slow_subscriber_is_told_to_resync_and_never_blocks_the_publisher() ->
         loop = asyncio.get_running_loop()
         sub, missed = hub.subscribe(loop)
         assert missed is None  # no id: start from a snapshot
-        started = time.monotonic()
-        for i in range(50):
-            await loop.run_in_executor(None, hub.publish, "windows", {"i": i})  # from another thread
-        assert time.monotonic() - started < 5
+        for i in range(50):  # from another thread; a blocked publish would hang here (bounded by wait_for)
+            await asyncio.wait_for(loop.run_in_executor(None, hub.publish, "windows", {"i": i}), timeout=30)
         await asyncio.sleep(0.05)
         assert sub.overflowed and sub.queue.qsize() == 1 and sub.queue.get_nowait() is None
         _, replay = hub.subscribe(loop, f"{hub.epoch}.45")
@@ -243,12 +241,10 @@ def test_streams_end_when_the_server_is_told_to_exit(live_hall: LiveHall) -> Non
     reader = open_stream(live_hall)
     try:
         reader.wait_for(lambda e: e.kind == "snapshot")
-        started = time.monotonic()
         live_hall.server.handle_exit(signal.SIGINT, None)
         assert reader._thread is not None
-        reader._thread.join(timeout=5)
+        reader._thread.join(timeout=10)
         assert not reader._thread.is_alive(), "the stream did not end on shutdown"
-        assert time.monotonic() - started < 5
     finally:
         live_api.SHUTTING_DOWN.clear()
         reader.close()

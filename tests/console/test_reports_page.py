@@ -54,8 +54,8 @@ def test_reports_page_charts_excel_and_assessment(console: Console, tmp_path: Pa
     xlsx = wait_file(tmp_path, "hallq-month-20261101.xlsx")
     report = console.hall.http.get("/api/v1/reports", params={"period": "month", "by": "staff"}).json()
     sheet = load_workbook(io.BytesIO(xlsx.read_bytes()))["按人员"]
-    assert [c.value for c in sheet[1]] == list(HEADERS.values())
-    for index, row in enumerate(report["rows"], start=2):
+    assert sheet["A1"].value.startswith("月报") and [c.value for c in sheet[4]] == list(HEADERS.values())
+    for index, row in enumerate(report["rows"], start=5):
         assert [sheet.cell(row=index, column=c).value for c in range(1, len(HEADERS) + 1)] == list(row.values())
 
     console.find("#assessment-link").click()

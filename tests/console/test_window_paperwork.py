@@ -167,3 +167,38 @@ def test_nobody_sees_the_raters_identity(bus: Bus) -> None:
     staff_only = login(bus.http, "s06")
     assert bus.http.get(f"{API}/evaluations", headers=staff_only).status_code == 403
     assert bus.http.get(f"{API}/rectifications", headers=staff_only).status_code == 403
+
+
+def test_the_receipt_lists_only_what_was_handed_in(bus: Bus) -> None:
+    """Staff tick the materials handed in: the 受理凭证 prints those as received and the guide's other required
+    ones as still to hand in — it never claims a material nobody handed over. A reprint says the same."""
+    _, jobs = bus.device("printer-w05", bus.topics.device("printer-w05", "job"), replies=False)
+    staff = login(bus.http, "s05")
+    serve(bus.http, staff, "w05", 7)
+    handed = ["居住证申领登记表", "申请人居民身份证"]  # any order: the receipt follows the guide's
+    done = ok(bus.http.post(f"{API}/windows/w05/finish", headers=staff, json={"outcome": "受理", "received": handed}))
+    job = jobs.wait_for(lambda t, p: p is not None and p["job_id"] == done["printed"]["job_id"])
+    assert job is not None and job["kind"] == "receipt"
+    doc = job["document"]
+    assert [m["name"] for m in doc["materials_received"]] == ["申请人居民身份证", "居住证申领登记表"]
+    # Still to hand in: the unconditional one not ticked. Not the proofs demanded only in some cases (one of
+    # three: 住所, 就业 or 就读), not the data-shared ones.
+    assert [m["name"] for m in doc["materials_to_supplement"]] == ["符合居住证标准的本人近期免冠彩色相片"]
+    text = "".join(line.strip() for line in decode(render("receipt", doc)).lines)
+    assert "已收材料（2项）" in text and "需补正材料" in text
+
+    again = ok(bus.http.post(f"{API}/windows/w05/reprint", headers=staff))
+    reprinted = jobs.wait_for(lambda t, p: p is not None and p["job_id"] == again["job_id"])
+    assert reprinted is not None and reprinted["document"]["materials_received"] == doc["materials_received"]
+
+    serve(bus.http, staff, "w05", 8)
+    wrong = bus.http.post(f"{API}/windows/w05/finish", headers=staff, json={"outcome": "受理", "received": ["户口本"]})
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid"
+    assert "户口本" in wrong.json()["error"]["message"]
+    # Not ticked at all (a window caller, an older console): every required material, as before.
+    plain = ok(bus.http.post(f"{API}/windows/w05/finish", headers=staff, json={"outcome": "受理"}))
+    job = jobs.wait_for(lambda t, p: p is not None and p["job_id"] == plain["printed"]["job_id"])
+    assert job is not None and not job["document"].get("materials_to_supplement")
+    guide = ok(bus.http.get(f"{API}/catalog/items/{ITEM}"))["materials"]
+    demanded = [m["name"] for m in guide if m["required"] and not m["data_shared"]]
+    assert [m["name"] for m in job["document"]["materials_received"]] == demanded

@@ -1,5 +1,5 @@
 """`hallq run` as a newcomer and an init system use it: from a checkout that has never run (no var/), and
-stopped every way a process is stopped, leaving none of its children (broker, seven floor devices) behind.
+stopped every way a process is stopped, leaving none of its children (broker, eight floor devices) behind.
 
 Each test copies the working tree (without .venv, var and caches) into a fresh folder and runs the real
 `.venv/bin/hallq` on it with PYTHONPATH pointing at the copy, so every default path is the copy's own var/."""
@@ -33,8 +33,9 @@ DEMO_DEVICES = {
     "display-w01",
     "eval-w01",
     "kiosk-01",
+    "pickup-cabinet-01",
 }
-START_S = 180.0  # two shared cores: the server, a broker and seven Kivy devices start together
+START_S = 180.0  # two shared cores: the server, a broker, seven Kivy devices and the cabinet start together
 STOP_S = 60.0
 MONDAY_MORNING = "2026-11-23T09:00:00+08:00"
 
@@ -97,6 +98,16 @@ def _device_of(pid: int) -> str | None:
 def _get(url: str) -> object:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.load(response)
+
+
+def _post(url: str, body: dict[str, str]) -> dict[str, object]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        answer = json.load(response)
+    assert isinstance(answer, dict)
+    return answer
 
 
 @dataclass
@@ -240,6 +251,14 @@ def test_a_fresh_checkout_runs_and_stops_on_sigterm(checkout: Checkout) -> None:
         assert environ["HALLQ_CLOCK_START"] == anchor["start"], device
         assert environ["HALLQ_CLOCK_SET_AT"] == anchor["set_at"], device
     assert checked == DEMO_DEVICES
+    # What a newcomer needs is on the terminal: the console's address and the demo logins, which work.
+    banner = running.text()
+    assert f"{checkout.base}/console/" in banner and "demo1234" in banner, banner
+    assert all(f" {user} " in banner for user in ("s01", "s05", "m01", "a01")), banner
+    with urllib.request.urlopen(f"{checkout.base}/", timeout=5) as root:  # / leads to the console
+        assert root.url == f"{checkout.base}/console/" and "login-form" in root.read().decode()
+    token = _post(f"{checkout.base}/api/v1/auth/login", {"username": "m01", "password": "demo1234"})["token"]
+    assert isinstance(token, str) and token
 
     running.process.send_signal(signal.SIGTERM)
     _assert_all_stopped(running, 0)

@@ -10,7 +10,10 @@ export const NAV = [
   { page: "staff", href: "/console/staff", label: "窗口工作台", roles: null },
   { page: "floor", href: "/console/floor", label: "大厅监控", roles: ["chief", "manager", "admin"] },
   { page: "desk", href: "/console/desk", label: "评价整改", roles: ["chief", "manager", "admin"] },
+  { page: "cases", href: "/console/cases", label: "办件管理", roles: null },
+  { page: "complaints", href: "/console/complaints", label: "投诉与办不成事", roles: null },
   { page: "reports", href: "/console/reports", label: "统计报表", roles: ["chief", "manager", "admin"] },
+  { page: "whatif", href: "/console/whatif", label: "调度推演", roles: ["manager", "admin"] },
 ];
 export const MANAGERS = ["chief", "manager", "admin"];
 export const ROLE_LABELS = { staff: "窗口人员", chief: "首席代表", manager: "大厅管理员", admin: "系统管理员" };

@@ -2,6 +2,7 @@
 // (EventSource on /api/v1/live/floor with a one-time ticket; no polling). Managers reallocate windows,
 // open/pause/close them, swap A/B staff and broadcast a notice to the displays.
 import { $, api, boot, clockTime, duration, el, modal, prompt, toast } from "./common.js";
+import { greenAlerts, initGreen } from "./green_requests.js";
 
 const STATUS = { open: ["服务中", "ok"], paused: ["暂停服务", "warn"], closed: ["已关闭", ""] };
 const SERVING = { called: "已呼叫", serving: "办理中" };
@@ -126,7 +127,7 @@ function renderGroups() {
       el("td", { class: "num waiting" }, g.waiting),
       el("td", { class: "num" }, g.waiting ? `${g.longest_wait_min}分` : "—"),
       el("td", { class: "num" }, g.estimated_wait_min === null ? (g.waiting ? "无窗口" : "—") : `${g.estimated_wait_min}分`),
-      el("td", { class: "num" }, g.open_windows),
+      el("td", { class: "num open-windows", title: "为该队列服务的开放窗口数" }, g.windows_open),
     ),
   );
   $("#groups").replaceChildren(el("thead", {}, head), el("tbody", {}, rows));
@@ -214,6 +215,7 @@ function applySnapshot(snap) {
   state.groups = snap.groups;
   state.devices = new Map(snap.devices.map((d) => [d.id, d]));
   state.alerts = snap.alerts;
+  state.calls = snap.calls || [];
   state.notice = snap.notice;
   state.lastId = snap.event_id;
   renderWindows();
@@ -221,6 +223,7 @@ function applySnapshot(snap) {
   renderDevices();
   renderAlerts();
   renderNotice();
+  renderCalls();
   renderSummary();
 }
 
@@ -233,8 +236,12 @@ function applyEvent(kind, data) {
   else if (kind === "alerts") {
     state.alerts = data.alerts;
     renderAlerts();
+    greenAlerts(data.alerts); // 绿色通道待核实 (green_requests.js)
   } else if (kind === "calls") {
-    state.calls = [...data.calls.slice().reverse(), ...state.calls].slice(0, 20);
+    // Newest first; a call replayed after a snapshot that already had it is shown once.
+    const fresh = data.calls.slice().reverse();
+    const ids = new Set(fresh.map((c) => c.call_id));
+    state.calls = [...fresh, ...state.calls.filter((c) => !ids.has(c.call_id))].slice(0, 20);
     renderCalls();
   } else if (kind === "notice") {
     state.notice = data.notice;
@@ -394,7 +401,7 @@ if (user) {
   $("#notice-post").addEventListener("click", postNotice);
   $("#notice-clear").addEventListener("click", clearNotice);
   applySnapshot(await api("floor"));
-  renderCalls();
+  initGreen(user);
   performance.mark("floor-rendered");
   document.body.dataset.ready = "1";
   setInterval(tick, 1000);

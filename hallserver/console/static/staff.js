@@ -2,6 +2,7 @@
 import { $, api, boot, clockTime, duration, el, modal, prompt, toast } from "./common.js";
 
 const WINDOW_KEY = "hallq.window";
+const POLL_MS = 5000;
 const OUTCOMES = ["当场办结", "受理", "补正", "容缺受理", "不予受理", "咨询"];
 const DELIVERIES = ["窗口领取", "邮寄", "自助领取", "电子送达"];
 const PAPER = { 补正: "一次性告知书", 受理: "受理凭证", 容缺受理: "受理凭证", 当场办结: "受理凭证", 不予受理: "不予受理凭证" };
@@ -49,6 +50,7 @@ async function init() {
   document.addEventListener("keydown", onKey);
   window.addEventListener("focus", () => refresh());
   setInterval(tick, 1000);
+  setInterval(poll, POLL_MS);
   await refresh();
 }
 
@@ -125,8 +127,7 @@ function render() {
   status.className = `badge ${w.status === "open" ? "ok" : w.status === "paused" ? "warn" : "bad"}`;
   const me = mineFor(w.id);
   $("#window-staff").textContent = `当班：${w.staff_display_name || "—"}（${w.staff_role}角）${me && me.my_role ? ` · 本人为${me.my_role}角` : ""}`;
-  const names = w.groups.map((g) => (state.groups.find((x) => x.code === g) || { name: g }).name);
-  $("#window-groups").textContent = `办理队列：${names.join("、")}`;
+  renderQueues(desk);
   $("#btn-pause").classList.toggle("hidden", w.status !== "open");
   $("#btn-resume").classList.toggle("hidden", w.status !== "paused");
 
@@ -155,6 +156,45 @@ function render() {
   renderSuspended(desk.suspended, !ticket);
   renderGuide(ticket ? ticket.item_code : null);
   tick();
+}
+
+// How many wait in each queue this window serves (and in all of them): what staff pace their work by.
+function renderQueues(desk) {
+  $("#queue-waiting").textContent = `${desk.waiting} 人`;
+  $("#window-groups").replaceChildren(
+    el("span", {}, "办理队列："),
+    ...desk.queues.map((q) =>
+      el(
+        "span",
+        { class: `queue-chip${q.waiting ? " has-waiting" : ""}`, dataset: { group: q.group }, title: q.estimated_wait_min === null ? "暂无预计等候时间" : `预计等候约${q.estimated_wait_min}分钟` },
+        `${q.name} `,
+        el("b", { class: "queue-count" }, String(q.waiting)),
+        "人等候",
+      ),
+    ),
+  );
+}
+
+// The queues change as citizens take tickets elsewhere: look again every few seconds (one small request).
+async function poll() {
+  if (!state.windowId || !state.view || state.busy || document.hidden) return;
+  let view;
+  try {
+    view = await api(`windows/${state.windowId}/desk`, { quiet: true });
+  } catch {
+    return; // the next poll tries again; actions still report their own errors
+  }
+  const before = state.view;
+  const same = (a, b) => (a ? `${a.id}:${a.state}` : "") === (b ? `${b.id}:${b.state}` : "");
+  if (view.window.id !== state.windowId) return; // switched window meanwhile
+  if (same(before.ticket, view.ticket) && before.window.status === view.window.status) {
+    state.view = { ...before, desk: { ...before.desk, queues: view.desk.queues, waiting: view.desk.waiting } };
+    renderQueues(state.view.desk);
+  } else {
+    state.view = view;
+    render();
+    loadVisits();
+  }
 }
 
 function groupName(code) {
@@ -410,9 +450,35 @@ function outcomeFields(outcome, item) {
     out.push(el("label", { class: "field" }, el("span", {}, "不予受理理由（必填，打印在凭证上）"), el("textarea", { class: "input", name: "reason", maxlength: 200, id: "reject-reason" })));
   }
   if (outcome === "受理" || outcome === "当场办结" || outcome === "容缺受理") {
+    if (item) out.push(receivedPicker(item, outcome));
     out.push(el("label", { class: "field" }, el("span", {}, "送达方式"), el("select", { class: "input", name: "delivery" }, DELIVERIES.map((d) => el("option", { value: d }, d)))));
   }
   return out;
+}
+
+// What the applicant actually handed in: the 受理凭证 prints only the ticked materials as 已收, the guide's
+// other unconditional required ones as 需补正. Those start ticked (the usual case); optional ones and those
+// the guide demands only in some cases (one proof of three) start unticked.
+function receivedPicker(item, outcome) {
+  const list = item.materials.filter((m) => !m.data_shared);
+  const note = outcome === "容缺受理" ? "（容缺的材料另在上方勾选，不算已收）" : "";
+  return el(
+    "div",
+    { class: "field" },
+    el("span", {}, `收到的材料（打印在受理凭证上；未勾选的必交材料列为需补正）${note}`),
+    el(
+      "div",
+      { class: "checks", id: "received-picker" },
+      list.map((m) =>
+        el(
+          "label",
+          {},
+          el("input", { type: "checkbox", name: "received", value: m.name, checked: m.required && !m.condition }),
+          el("span", {}, m.name, el("span", { class: "muted small" }, ` ${m.kind}${m.copies ? ` ${m.copies}份` : ""}${m.required && !m.condition ? "" : "（视情况）"}`), m.condition ? el("div", { class: "muted small" }, m.condition) : null),
+        ),
+      ),
+    ),
+  );
 }
 
 async function submitFinish(e, form, close, error) {
@@ -428,6 +494,7 @@ async function submitFinish(e, form, close, error) {
   if (f.deadline && f.deadline.value) body.deadline = f.deadline.value;
   if (f.reason) body.reason = f.reason.value.trim();
   if (f.delivery) body.delivery = f.delivery.value;
+  if (form.querySelector("#received-picker")) body.received = [...form.querySelectorAll("input[name=received]:checked")].map((i) => i.value);
   const submit = $("#finish-submit", form);
   submit.disabled = true;
   try {

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hallcore.commands import Identity, IssueTicket, PositiveId, WindowCommand
+from hallcore.complaints import ComplaintSubmit
+from hallcore.contacts import ContactConsent
+from hallcore.pickup import OpenPickup, PickupTaken
 
 CONTRACT_VERSION = "2"
 MAX_PAYLOAD_BYTES = 64 * 1024  # larger payloads are refused by the broker or answered `invalid`
@@ -58,7 +61,7 @@ class DeviceAvailability(Message):
     contract version the device speaks ("2"); `software` its own build (extension of v2)."""
 
     state: Literal["online", "offline"]
-    kind: Literal["kiosk", "display", "printer", "evaluator", "caller"]
+    kind: Literal["kiosk", "display", "printer", "evaluator", "caller", "cabinet"]  # cabinet: v2 extension
     version: str
     software: str | None = None
 
@@ -81,6 +84,8 @@ class DeviceStatus(Message):
     cover: Literal["closed", "open"] | None = None
     offline: bool | None = Field(default=None, description="Printer: it does not answer status queries")
     error: str | None = None
+    doors_open: list[int] | None = Field(default=None, description="Pickup cabinet: doors standing open (v2 ext.)")
+    occupied: list[int] | None = Field(default=None, description="Pickup cabinet: doors holding something")
 
 
 class DeviceConfig(Message):
@@ -145,6 +150,21 @@ class EvaluationSubmit(Request):
     )
     comment: str | None = Field(default=None, max_length=500)
     channel: Literal["evaluator", "kiosk", "qr", "sms"] = "evaluator"
+    # Proof that the rater had the visit (extension of v2; required on a kiosk): the card that took the ticket,
+    # or the visit's 6-digit rating code from the rating invitation.
+    identity: Identity | None = None
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+
+
+class VisitCheck(Request):
+    """visit.check (extension of v2): before a kiosk shows the five levels, the server checks that the rater
+    had the visit (`identity` of the card that took the ticket, or `code`) and names its window, masked staff
+    name and item."""
+
+    visit_id: PositiveId | None = None
+    ticket: str | None = Field(default=None, max_length=8)
+    identity: Identity | None = None
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
 
 
 class GuidePrint(Request):
@@ -166,6 +186,56 @@ class AssistRequest(Request):
     reason: str | None = Field(default=None, max_length=60, description="e.g. 老年人帮办, 设备故障")
     screen: str | None = Field(default=None, max_length=40, description="Where the citizen was stuck")
     elderly: bool = False
+
+
+class GreenRequest(Request):
+    """green.request (extension of v2): 绿色通道 for a reason the ID card cannot prove; staff confirm it on the
+    floor. The identity of the card read at the kiosk stays with the server; the outcome comes back as a
+    `notice` (green_confirmed with the ticket in `data`, green_declined, green_expired)."""
+
+    reason: Literal["残疾人", "孕妇", "现役军人", "行动不便", "老年人"]
+    identity: Identity
+
+
+class AppointmentSlots(Request):
+    """appointment.slots (added in v2.1): the days an item can be booked for, and one day's slots with free seats
+    (`day` omitted: the first day that still has a free seat)."""
+
+    item_code: str = Field(min_length=1, max_length=64)
+    day: date | None = Field(default=None, description="The local date; omitted: the first with a free seat")
+
+
+class AppointmentBook(Request):
+    """appointment.book (added in v2.1): book one slot of an item for the person whose ID card was read; the
+    booking code is printed on the kiosk's printer."""
+
+    item_code: str = Field(min_length=1, max_length=64)
+    slot_start: AwareDatetime = Field(description="A slot's start from appointment.slots, with its UTC offset")
+    identity: Identity
+
+
+class PickupOpen(Request, OpenPickup):
+    """pickup.open (extension of v2, pickup cabinets): the identity read from the ID card on the cabinet's own
+    reader; `data`: `doors` opened for that person, `items` (names), `masked_name`; error `not_found`."""
+
+
+class PickupDone(Request, PickupTaken):
+    """pickup.taken (extension of v2, pickup cabinets): a door it opened is closed again, `empty` or not;
+    `data`: `collected` (bool), `serial_no`."""
+
+
+class ContactConsentRequest(Request, ContactConsent):
+    """contact.consent (extension of v2, notifications): a phone number the citizen typed on the kiosk's keypad
+    after confirming the consent line, for a ticket just issued (`ticket`), a booking (`booking_code` with the
+    booking's `identity`) or their cases (`identity`). A real-name ticket needs its identity too.
+    `data`: `masked_phone`, `channel`, `subjects`, `message` (Chinese); errors `invalid` (bad number, no
+    consent), `not_found`, `forbidden`."""
+
+
+class ComplaintSubmitRequest(Request, ComplaintSubmit):
+    """complaint.submit (extension of v2, complaints and 办不成事): a complaint or 办不成事 request the citizen
+    typed on the kiosk. `data`: `reference`, `due` (ISO date), `message` (Chinese); errors `invalid`,
+    `unknown_item`. Name and phone are stored encrypted and never echoed."""
 
 
 class WindowAction(Request, WindowCommand):
@@ -198,7 +268,7 @@ class PrintJob(Message):
     """`device/{device}/job`: a structured document to print; never printed after expires_at."""
 
     job_id: str
-    kind: Literal["ticket", "receipt", "notice", "guide"]
+    kind: Literal["ticket", "receipt", "notice", "guide", "booking"]
     document: dict[str, Any]
     expires_at: AwareDatetime
 
@@ -230,6 +300,8 @@ class DeviceNotice(Message):
     job_id: str | None = None
     ticket: str | None = None
     message: str
+    green_id: int | None = Field(default=None, description="green_* notices: the green.request it answers")
+    data: dict[str, Any] | None = Field(default=None, description="green_confirmed: as ticket.issue's reply data")
 
 
 # --- public state ---
@@ -302,7 +374,15 @@ REQUEST_MODELS: dict[str, type[Request]] = {
     "evaluation.submit": EvaluationSubmit,
     "guide.print": GuidePrint,
     "visit.recent": VisitRecent,
+    "visit.check": VisitCheck,  # rating proof (extension of v2)
     "assist.request": AssistRequest,
+    "contact.consent": ContactConsentRequest,  # notifications (extension of v2)
+    "appointment.slots": AppointmentSlots,  # v2.1 extensions
+    "appointment.book": AppointmentBook,
+    "pickup.open": PickupOpen,  # pickup cabinet (extension of v2)
+    "pickup.taken": PickupDone,
+    "complaint.submit": ComplaintSubmitRequest,  # complaints and 办不成事 (extension of v2)
+    "green.request": GreenRequest,  # 绿色通道 staff confirmation (extension of v2)
 }
 
 # Payload model per topic pattern (for the schema export and for tests that validate captured traffic).

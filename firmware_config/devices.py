@@ -91,6 +91,9 @@ class KioskProfile(DeviceBase):
     idle_timeout_s: int = Field(default=60, ge=15, le=600)
     twenty_four_hour: bool = Field(default=False, description="24-hour zone terminal (24小时自助区)")
     elderly_mode: bool = False
+    assist_phone: str | None = Field(
+        default=None, pattern=r"^[0-9\-]{5,20}$", description="Help number shown after hours (default the hall's)"
+    )
 
 
 class WindowDisplayProfile(DeviceBase):
@@ -136,8 +139,26 @@ class CallerProfile(DeviceBase):
     window: str = Field(pattern=r"^w[0-9]{2,3}$")
 
 
+class PickupCabinetProfile(DeviceBase):
+    """证照自助领取柜 (24-hour zone): lockers on an RS-485 controller board, opened for the ID card read on
+    the cabinet's own reader (kiosk/cabinet)."""
+
+    type: Literal["pickup_cabinet"]
+    controller: SerialConnection | SimulatorConnection = Field(discriminator="type")
+    address: int = Field(default=1, ge=1, le=254, description="The controller board's RS-485 address")
+    doors: int = Field(default=24, ge=1, le=96)
+    id_reader: ReaderConnection
+    open_alert_s: int = Field(default=120, ge=10, le=3600, description="A door left open this long is reported")
+
+
 DeviceProfile = Annotated[
-    KioskProfile | WindowDisplayProfile | HallDisplayProfile | PrinterProfile | EvaluatorProfile | CallerProfile,
+    KioskProfile
+    | WindowDisplayProfile
+    | HallDisplayProfile
+    | PrinterProfile
+    | EvaluatorProfile
+    | CallerProfile
+    | PickupCabinetProfile,
     Field(discriminator="type"),
 ]
 _DEVICE = TypeAdapter(DeviceProfile)
@@ -150,6 +171,7 @@ BUS_KIND = {
     "printer": "printer",
     "evaluator": "evaluator",
     "caller": "caller",
+    "pickup_cabinet": "cabinet",  # extension of v2 (证照自助领取)
 }
 
 
@@ -175,13 +197,20 @@ ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
         "evaluation.submit",
         "guide.print",  # v1.2 extensions
         "visit.recent",
+        "visit.check",  # rating proof (extension of v2)
         "assist.request",
+        "contact.consent",  # notifications (extension of v2)
+        "appointment.slots",  # v2.1 extensions
+        "appointment.book",
+        "green.request",  # 绿色通道 staff confirmation (extension of v2)
+        "complaint.submit",  # complaints and 办不成事 (extension of v2)
     ),
     "caller": (*WINDOW_ACTIONS, "ticket.issue"),
     "evaluator": ("evaluation.submit",),
     "window_display": (),
     "hall_display": (),
     "printer": (),
+    "pickup_cabinet": ("pickup.open", "pickup.taken"),  # extension of v2 (证照自助领取)
 }
 
 

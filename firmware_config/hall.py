@@ -176,6 +176,9 @@ class TicketRules(Strict):
     rejoin_after_positions: int = Field(default=3, ge=0, le=50, description="过号顺延: places behind")
     appointment_prefix: str = Field(default="Y", pattern=r"^[A-Z]{1,2}$")
     green_prefix: str = Field(default="L", pattern=r"^[A-Z]{1,2}$")
+    green_staff_check: bool = Field(
+        default=True, description="绿色通道: staff confirm a reason the ID card cannot prove (the kiosk calls them)"
+    )
     appointment_early_minutes: int = Field(default=30, ge=0, le=240)
     appointment_late_minutes: int = Field(default=15, ge=0, le=240)
 
@@ -194,10 +197,23 @@ class AppointmentRules(Strict):
     suspension_days: int = Field(default=30, ge=1, le=365)
 
 
+class LapseOutcome(StrEnum):
+    """What happens to an application when its 补正/容缺 deadline passes with materials still missing."""
+
+    withdrawn = "视为撤回"  # the application is deemed withdrawn
+    denied = "不予批准"  # a written denial with the lapse as its reason
+    suspended = "中止办理"  # the case stops (and its clock with it) until the materials come
+
+
 class CaseRules(Strict):
     """Deadlines for supplements and for rectifying bad reviews (差评整改)."""
 
     supplement_days: int = Field(default=5, ge=1, le=60, description="补正: working days to bring what is missing")
+    on_deadline_lapse: LapseOutcome = Field(
+        default=LapseOutcome.withdrawn, description="Hall-wide default when a 补正/容缺 deadline passes"
+    )
+    remind_days: int = Field(default=1, ge=0, le=10, description="Working days before a deadline to remind")
+    warn_days: int = Field(default=2, ge=0, le=30, description="Working days before a promised date to warn")
     rectification_days: int = Field(default=7, ge=1, le=60, description="Beijing rules: 7 days (003 §38)")
     rectification_working_days: bool = Field(default=False, description="Count working days instead of days")
 
@@ -214,12 +230,18 @@ class OverflowRule(Strict):
 class AllocationRules(Strict):
     """Parameters of the window allocation policy."""
 
-    policy: str = Field(default="balanced", pattern="^(balanced|fifo)$", description="balanced or fifo")
+    policy: str = Field(default="fair", pattern="^(fair|balanced|fifo)$", description="fair, balanced or fifo")
     starvation_minutes: int = Field(default=60, ge=5, le=600)
     appointment_lead_minutes: int = Field(
-        default=5, ge=0, le=30, description="How long before its slot a checked-in appointment takes priority"
+        default=5, ge=0, le=30, description="balanced: how long before its slot a checked-in booking takes priority"
     )
     service_time_sample: int = Field(default=20, ge=1, le=500, description="Recent visits per estimate")
+    cap_horizon_minutes: int = Field(
+        default=5, ge=0, le=60, description="fair: a walk-in this close to the starvation cap is called by deadline"
+    )
+    appointment_horizon_minutes: int = Field(
+        default=15, ge=0, le=60, description="fair: a checked-in booking this close to its slot is called by deadline"
+    )
     overflow: tuple[OverflowRule, ...] = Field(default=(), description="Manager-approved overflow rules")
 
 

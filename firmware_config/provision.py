@@ -20,6 +20,7 @@ from firmware_config.devices import (
     DeviceSet,
     EvaluatorProfile,
     KioskProfile,
+    PickupCabinetProfile,
     PrinterProfile,
     SerialConnection,
     load_devices,
@@ -38,6 +39,7 @@ SUBCOMMAND = {
     "printer": "printer-agent",
     "evaluator": "evaluator",
     "caller": "caller",
+    "pickup_cabinet": "cabinet",
 }
 TYPE_NAMES = {
     "kiosk": "自助终端",
@@ -46,6 +48,7 @@ TYPE_NAMES = {
     "printer": "打印机",
     "evaluator": "评价器",
     "caller": "叫号器",
+    "pickup_cabinet": "证照自助领取柜",
 }
 _HOST = re.compile(r"^[A-Za-z0-9.\-:\[\]]{1,253}$")
 _USER = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}$")
@@ -143,6 +146,8 @@ def device_groups(device: DeviceProfile) -> tuple[str, ...]:
         connections.append(device.id_reader)
     elif isinstance(device, EvaluatorProfile):
         connections.append(device.keybox)
+    elif isinstance(device, PickupCabinetProfile):
+        connections += [device.controller, device.id_reader]
     for conn in connections:
         if isinstance(conn, SerialConnection):
             groups.add("dialout")

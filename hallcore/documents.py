@@ -73,6 +73,7 @@ class ReceiptDocument(Document):
 
     item_name: str = Field(min_length=1)
     serial_no: str = Field(min_length=1, description="统一业务流水号")
+    query_code: str | None = Field(default=None, description="查询码: with the serial, opens the progress page")
     acceptor: str | None = Field(default=None, validation_alias=AliasChoices("acceptor", "staff_name"))
     received_at: When | None = None
     masked_name: str | None = Field(default=None, validation_alias=AliasChoices("masked_name", "applicant"))
@@ -121,12 +122,43 @@ class GuideDocument(Document):
         return value
 
 
-AnyDocument = TicketDocument | ReceiptDocument | NoticeDocument | GuideDocument
+class BookingDocument(Document):
+    """预约凭条 (added in v2.1): the booking code, item, slot and when to check in."""
+
+    code: str = Field(min_length=1, max_length=16)
+    item_name: str = Field(min_length=1)
+    slot_start: When | None = None
+    slot_end: When | None = None
+    checkin_from: When | None = None
+    checkin_until: When | None = None
+    masked_name: str | None = None
+    notice: str | None = None
+
+
+class DecisionDocument(Document):
+    """不予批准决定书 (000 §11, 003 §16): a written denial with its reason, legal basis and the applicant's
+    remedies. Printed from the department's case desk (A4), not a bus print job kind."""
+
+    title: str = "不予批准决定书"
+    document_no: str = Field(min_length=1)
+    department: str = Field(min_length=1, description="The deciding department (seal line)")
+    item_name: str = Field(min_length=1)
+    serial_no: str = Field(min_length=1)
+    masked_name: str | None = None
+    accepted_at: When | None = None
+    decided_at: When | None = None
+    reason: str = Field(min_length=1)
+    legal_basis: list[str] = []
+    remedy: str = Field(min_length=1, description="申请行政复议或提起行政诉讼的途径和期限")
+
+
+AnyDocument = TicketDocument | ReceiptDocument | NoticeDocument | GuideDocument | BookingDocument
 DOCUMENTS: dict[str, type[AnyDocument]] = {
     "ticket": TicketDocument,
     "receipt": ReceiptDocument,
     "notice": NoticeDocument,
     "guide": GuideDocument,
+    "booking": BookingDocument,
 }
 
 

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "hall": "hallserver.cli.admin:hall_app",
     "user": "hallserver.cli.admin:user_app",
     "keys": "hallserver.cli.admin:keys_app",
+    "departments": "hallserver.cli.departments:departments_app",
     "bus": "hallserver.cli.admin:bus_app",
     "broker": "broker.cli:broker_app",
     "provision": "firmware_config.cli:provision_command",
@@ -27,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "evaluator": "kiosk.evaluator.cli:evaluator_command",
     "keybox-sim": "kiosk.evaluator.cli:keybox_simulator_command",
     "idcard-sim": "kiosk.idcard.cli:idcard_simulator_command",
+    "cabinet": "kiosk.cabinet.cli:cabinet_command",
+    "cabinet-sim": "kiosk.cabinet.cli:cabinet_simulator_command",
     "printer-agent": "kiosk.printer.cli:agent_command",
     "printer": "kiosk.printer.cli:printer_app",
 }

@@ -23,13 +23,19 @@ from firmware_config.provision import BrokerEndpoint, device_config
 from hallcore.clock import Clock
 from hallcore.errors import HallError
 from hallcore.identity import load_or_create_key
-from hallserver import __version__
+from hallserver import __version__, mobile
 from hallserver.api import appointments as appointment_routes
 from hallserver.api import assist as assist_routes
 from hallserver.api import auth as auth_routes
-from hallserver.api import cases, catalog, evaluations, hall, reports, tickets, windows
+from hallserver.api import case_desk, cases, catalog, evaluations, hall, reports, tickets, windows
+from hallserver.api import complaints as complaint_routes
+from hallserver.api import contacts as contact_routes
+from hallserver.api import departments as department_routes
 from hallserver.api import devices as device_routes
+from hallserver.api import green_requests as green_routes
 from hallserver.api import live as live_routes
+from hallserver.api import pickup as pickup_routes
+from hallserver.api import whatif as whatif_routes
 from hallserver.api.deps import Hall
 from hallserver.api.limits import MAX_BODY_BYTES, BodySizeLimit, error_response
 from hallserver.api.schemas import ErrorEnvelope
@@ -38,6 +44,7 @@ from hallserver.db import alembic_config, make_engine, session_scope
 from hallserver.events import Publisher
 from hallserver.gateway.gateway import Gateway
 from hallserver.housekeeping import Housekeeper
+from hallserver.notify.worker import Notifier
 from hallserver.services import windows as window_service
 from hallserver.services.context import HallContext, load_context
 from hallserver.services.keyring import Keyring, load_or_create_keyring
@@ -90,12 +97,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         log.info("hall %s ready: %d windows", ctx.profile.hall.id, len(ctx.profile.windows))
         housekeeper = Housekeeper(ctx, engine, settings.housekeeping_s)
         housekeeper.start()  # expires earlier days' tickets now, sweeps no-shows every few minutes
+        notifier = Notifier.from_settings(ctx, engine)  # drains the SMS/webhook outbox (HALLQ_NOTIFY_…)
+        notifier.start()
         gateway = app.state.hall.gateway
         if gateway is not None:
             gateway.start()
         yield
         if gateway is not None:
             gateway.stop()
+        notifier.stop()
         housekeeper.stop()
         engine.dispose()
 
@@ -110,6 +120,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     publisher = Publisher()  # every change goes out here: to the bus gateway and the live floor
     gateway = _gateway(settings, ctx, engine, devices, publisher)
     app.state.hall = Hall(ctx, engine, publisher, gateway, devices, base_url=settings.base_url)
+    app.state.department_secrets = settings.secret_dir  # department webhook secrets and tokens
+    app.state.hall_file = settings.hall_dir / "hall.yaml"  # overflow rules are written back to it
     api = APIRouter(
         prefix="/api/v1",
         responses={status: {"model": ErrorEnvelope} for status in (400, 404, 409, 413, 422, 503)},
@@ -120,18 +132,26 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         tickets,
         windows,
         cases,
+        case_desk,
+        department_routes,
         evaluations,
         reports,
         device_routes,
         auth_routes,
         appointment_routes,
         assist_routes,
+        green_routes,  # 绿色通道 staff confirmation
+        pickup_routes,
         live_routes,
+        contact_routes,
+        whatif_routes,
+        complaint_routes,  # complaints and 办不成事
     ):
         api.include_router(module.router)
     api.include_router(device_routes.notices)
     app.include_router(api)
     console.install(app)  # the web console under /console/
+    app.include_router(mobile.router)  # the phone pages under /m/ (QR codes, rating links)
     _install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)  # counts bytes as they arrive, chunked or not
     return app

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from firmware_config.devices import DeviceSet
 from hallserver.services.assist import AssistDesk
+from hallserver.services.green_requests import GreenDesk
 
 
 @dataclass
@@ -33,6 +34,19 @@ class BusView(Protocol):
     @property
     def assist(self) -> AssistDesk:
         """呼叫工作人员 requests from kiosks."""
+        ...
+
+    @property
+    def green(self) -> GreenDesk:
+        """绿色通道 requests waiting for staff (hallserver/gateway/green.py)."""
+        ...
+
+    def green_confirm(self, request_id: int, staff: str, group: str | None = None) -> dict[str, Any]:
+        """Issue the green ticket for the kiosk's citizen and send it to the kiosk."""
+        ...
+
+    def green_decline(self, request_id: int, staff: str) -> None:
+        """Tell the kiosk staff did not confirm the reason."""
         ...
 
     def printer_problem(self, printer: str) -> str | None:

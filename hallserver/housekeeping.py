@@ -1,4 +1,5 @@
-"""Periodic housekeeping while the server runs: appointment no-shows and yesterday's leftover tickets."""
+"""Periodic housekeeping while the server runs: appointment no-shows, yesterday's leftover tickets, and case
+deadlines (补正/容缺 reminders and lapses, promised-date warnings)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 from sqlalchemy import Engine
 
 from hallserver.db import session_scope
-from hallserver.services import appointments, tickets
+from hallserver.services import appointments, case_deadlines, tickets
 from hallserver.services.context import HallContext
 
 log = logging.getLogger("hallq.housekeeping")
@@ -29,6 +30,7 @@ class Housekeeper:
         with session_scope(self.engine) as s:
             swept = appointments.sweep_no_shows(s, self.ctx)
             expired = tickets.expire_stale(s, self.ctx)
+        self.sweep_cases()
         if swept.no_shows or swept.suspended or expired:
             log.info(
                 "housekeeping: %d no-shows, %d suspended, %d stale tickets expired",
@@ -37,6 +39,20 @@ class Housekeeper:
                 expired,
             )
         return swept.no_shows, swept.suspended, expired
+
+    def sweep_cases(self) -> case_deadlines.Sweep:
+        """补正/容缺 deadlines (reminders, lapses) and promised-date warnings, in their own transaction."""
+        with session_scope(self.engine) as s:
+            done = case_deadlines.sweep(s, self.ctx)
+        if done.reminded or done.lapsed or done.warned or done.supplied:
+            log.info(
+                "housekeeping: %d deadline reminders, %d deadlines lapsed, %d promise warnings, %d supplied",
+                done.reminded,
+                done.lapsed,
+                done.warned,
+                done.supplied,
+            )
+        return done
 
     def start(self) -> None:
         """Begin the periodic runs."""

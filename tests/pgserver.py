@@ -61,8 +61,21 @@ class TempPostgres:
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         # Tests connect as an ordinary role that may create databases, as on CI and in a real hall;
         # a superuser would hide permission failures.
-        self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-                  "-v", "ON_ERROR_STOP=1", "-c", "CREATE ROLE hallq LOGIN CREATEDB")
+        self._run(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "CREATE ROLE hallq LOGIN CREATEDB",
+        )
         return f"postgresql+psycopg://hallq@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:

@@ -23,6 +23,10 @@ def hall_info(hall: HallDep) -> dict[str, Any]:
         **ctx.profile.hall.model_dump(mode="json"),
         "hours": ctx.profile.hours.model_dump(mode="json"),
         "groups": [g.model_dump(mode="json") for g in ctx.profile.groups],
+        "windows": [
+            w.model_dump(mode="json", include={"name", "floor", "groups", "kind"}) for w in ctx.profile.windows
+        ],
+        "tickets": {"green_staff_check": ctx.profile.tickets.green_staff_check},
         "now": now.isoformat(),
         "is_open": ctx.calendar.is_open(now),
         "next_opening": _iso(ctx.calendar.next_opening(now)),

@@ -10,7 +10,8 @@ import queue
 import re
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, delete
@@ -32,8 +33,9 @@ from hallserver.bus_view import DeviceSeen
 from hallserver.db import session_scope
 from hallserver.events import Effects, Publisher
 from hallserver.gateway.devices import DeviceTracking
+from hallserver.gateway.green import GreenCounter
 from hallserver.gateway.handlers import Handlers
-from hallserver.gateway.requests import Requests
+from hallserver.gateway.requests import RequestJob, Requests
 from hallserver.models import RequestLog, Visit
 from hallserver.services.context import HallContext
 from hallserver.views import bus_state as state
@@ -43,11 +45,13 @@ PRINT_JOB_TTL = timedelta(minutes=5)  # a ticket nobody is standing at the print
 REQUEST_LOG_DAYS = 2
 RECENT_CALLS = 10
 QUEUE_COALESCE_S = 0.1
+MAX_BATCH = 64  # requests answered in one transaction at most (bounds the first one's wait for the commit)
+_NOTHING = object()
 _REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9\-_]{8,64})"')
 KNOWN_ACTIONS = frozenset(a for actions in ALLOWED_ACTIONS.values() for a in actions)
 
 
-class Gateway(Requests, DeviceTracking):
+class Gateway(Requests, DeviceTracking, GreenCounter):
     """Bus ↔ services adapter for one hall server."""
 
     def __init__(
@@ -118,11 +122,28 @@ class Gateway(Requests, DeviceTracking):
         self._work.put(lambda: self._apply(detail))
 
     def _run(self) -> None:
-        while (job := self._work.get()) is not None:
+        job: Callable[[], None] | None = self._work.get()
+        while job is not None:
+            following: Callable[[], None] | object | None = _NOTHING
+            if isinstance(job, RequestJob):
+                # Group commit: every request already waiting is answered in the same transaction. Nothing
+                # waits for company: at a low rate a batch is one request, under load it grows with the queue.
+                batch = [job]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        nxt = self._work.get_nowait()
+                    except queue.Empty:
+                        break
+                    if not isinstance(nxt, RequestJob):
+                        following = nxt  # other work keeps its place: right after the requests before it
+                        break
+                    batch.append(nxt)
+                job = partial(self._handle_batch, batch)
             try:
                 job()
             except Exception:  # nothing on the bus may stop the gateway
                 log.exception("gateway job failed")
+            job = self._work.get() if following is _NOTHING else following  # type: ignore[assignment]
 
     # --- retained state ---
 
@@ -147,28 +168,37 @@ class Gateway(Requests, DeviceTracking):
 
     def _apply(self, effects: Effects) -> None:
         ts = self.ctx.now()
-        with session_scope(self.engine) as s:
-            for window_id in sorted(effects.windows):
-                self.client.publish(
-                    self.topics.window_state(window_id),
-                    state.window_state(s, self.ctx, window_id, ts),
-                    retain=True,
-                )
-            if effects.queue:
-                self._queue_later()
-            for ticket_id, _window in effects.calls:
-                call = state.latest_call(s, self.ctx, ticket_id)
-                if call is not None:
-                    self.client.publish(self.topics.call(), call)
-            if effects.calls:
-                self._publish_recent(s)
-            for visit_id in effects.prompts:
-                self._prompt(s, visit_id)
+        if effects.windows or effects.calls or effects.prompts:
+            with session_scope(self.engine) as s:
+                self._apply_read(s, effects, ts)
+        elif effects.queue:
+            self._queue_later()  # a new ticket: nothing to read now (the queue state is coalesced)
         for window_id, visit_id in effects.answered:  # an empty retained message clears the prompt…
             if self._prompted.get(window_id) == visit_id:  # …unless it already asks about the next visit
                 del self._prompted[window_id]
                 for device_id in self._evaluators(window_id):
                     self.client.publish(self.topics.device(device_id, "prompt"), None, retain=True)
+        self._send_prints(effects, ts)
+
+    def _apply_read(self, s: Session, effects: Effects, ts: datetime) -> None:
+        """The changes that need a read: calls first (what the citizens in the hall wait for, one small read),
+        then window states, recent calls and evaluator prompts."""
+        for ticket_id, _window in effects.calls:
+            call = state.latest_call(s, self.ctx, ticket_id)
+            if call is not None:
+                self.client.publish(self.topics.call(), call)
+        for window_id in sorted(effects.windows):
+            self.client.publish(
+                self.topics.window_state(window_id), state.window_state(s, self.ctx, window_id, ts), retain=True
+            )
+        if effects.queue:
+            self._queue_later()
+        if effects.calls:
+            self._publish_recent(s)
+        for visit_id in effects.prompts:
+            self._prompt(s, visit_id)
+
+    def _send_prints(self, effects: Effects, ts: datetime) -> None:
         for order in effects.prints:
             job = PrintJob(
                 ts=ts,

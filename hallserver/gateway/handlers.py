@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -19,17 +19,25 @@ from broker.messages import (
     ProgressQuery,
     Request,
     TicketIssue,
+    VisitCheck,
     VisitRecent,
     WindowAction,
 )
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceProfile, DeviceSet, bound_window
+from hallcore import links
 from hallcore.errors import HallError
 from hallserver import window_actions
 from hallserver.events import Effects, PrintOrder
+from hallserver.gateway.booking import booking_handlers
+from hallserver.gateway.complaints import complaint_handlers
+from hallserver.gateway.contacts import contact_handlers
+from hallserver.gateway.green import green_handlers
+from hallserver.gateway.pickup import pickup_handlers
 from hallserver.models import Ticket, Visit
-from hallserver.services import appointments, evaluations, people, tickets, visits
+from hallserver.services import appointments, case_progress, evaluations, people, rating_proof, tickets
 from hallserver.services.assist import AssistDesk
 from hallserver.services.context import HallContext
+from hallserver.services.green_requests import GreenDesk
 from hallserver.views.appointments import CheckinOut
 from hallserver.views.tickets import TicketIssued, lookup_url
 
@@ -45,6 +53,7 @@ class Handlers:
     base_url: str
     printer_problem: Callable[[str], str | None] = lambda _printer: None  # why it cannot print now, if so
     assist: AssistDesk = field(default_factory=AssistDesk)  # 呼叫工作人员 requests (v1.2)
+    green: GreenDesk = field(default_factory=GreenDesk)  # 绿色通道 awaiting staff: hallserver/gateway/green.py
 
     def authorize(self, device: DeviceProfile, action: str, request: Request) -> None:
         """Refuse actions the device's kind, or its bound window, does not allow (`forbidden`)."""
@@ -69,7 +78,13 @@ class Handlers:
             "evaluation.submit": self._evaluate,
             "guide.print": self._guide_print,
             "visit.recent": self._visit_recent,
+            "visit.check": self._visit_check,
             "assist.request": self._assist,
+            **contact_handlers(self.ctx),  # contact.consent (notifications): hallserver/gateway/contacts.py
+            **booking_handlers(self),  # appointment.slots, appointment.book (v2.1): hallserver/gateway/booking.py
+            **complaint_handlers(self.ctx),  # complaint.submit: hallserver/gateway/complaints.py
+            **pickup_handlers(self),  # pickup.open, pickup.taken (pickup cabinets): hallserver/gateway/pickup.py
+            **green_handlers(self),  # green.request (绿色通道 staff confirmation): hallserver/gateway/green.py
             **window,
         }
 
@@ -141,7 +156,7 @@ class Handlers:
         return data, effects
 
     def _progress(self, session: Session, device: DeviceProfile, req: ProgressQuery) -> Result:
-        cases = visits.progress(
+        cases = case_progress.progress(
             session, self.ctx, serial_no=req.serial_no, id_number=req.identity.id_number if req.identity else None
         )
         rows = [
@@ -152,17 +167,34 @@ class Handlers:
                 "promised_date": p.promised_date.isoformat(),
                 "delivery": p.delivery,
                 "overdue": p.overdue,
+                "history": p.history,
+                "reason": p.reason,
             }
             for p in cases
         ]
         return {"cases": rows}, Effects()
 
     def _evaluate(self, session: Session, device: DeviceProfile, req: EvaluationSubmit) -> Result:
+        proof = _proof(req.identity, req.code)
+        if device.type == "kiosk" and proof is None:  # a kiosk rating always needs its proof
+            raise HallError("forbidden", rating_proof.REFUSED)
+        window = bound_window(device)
+        if device.type == "evaluator":  # an evaluator rates only the visits of its own window
+            visit = evaluations.find_visit(session, self.ctx, req.visit_id, req.ticket)
+            if visit.window_id != window:
+                raise HallError("forbidden", f"设备 {device.id} 只能评价本窗口（{window}）的办事")
         evaluation, case = evaluations.submit(
-            session, self.ctx, req.level, req.channel, req.visit_id, req.ticket, req.indicators, req.comment
+            session,
+            self.ctx,
+            req.level,
+            req.channel,
+            req.visit_id,
+            req.ticket,
+            req.indicators,
+            req.comment,
+            proof=proof,
         )
         effects = Effects()
-        window = bound_window(device)
         if device.type == "evaluator" and window:
             effects.answered.append((window, evaluation.visit_id))
         data = {
@@ -220,7 +252,7 @@ class Handlers:
             "fee": item.fee.standard if item else None,
             "location": f"{where.floor}{where.zone}{where.windows}",
             "phone": entry.phone,
-            "qr": f"{self.base_url}/api/v1/catalog/items/{code}",
+            "qr": links.absolute(self.base_url, links.guide_path(code)),
         }
 
     def _visit_recent(self, session: Session, device: DeviceProfile, req: VisitRecent) -> Result:
@@ -249,6 +281,13 @@ class Handlers:
         ]
         return {"visits": out}, Effects()
 
+    def _visit_check(self, session: Session, device: DeviceProfile, req: VisitCheck) -> Result:
+        """Prove the rater had the visit, then name its window, masked staff name and item."""
+        visit = evaluations.find_visit(session, self.ctx, req.visit_id, req.ticket)
+        rating_proof.check(session, self.ctx, visit, _proof(req.identity, req.code))
+        found = rating_proof.target(self.ctx, visit)
+        return {**asdict(found), "ended_at": found.ended_at.isoformat()}, Effects()
+
     def _assist(self, session: Session, device: DeviceProfile, req: AssistRequest) -> Result:
         """Record a 呼叫工作人员 request for the staff on duty (no personal data)."""
         call = self.assist.record(
@@ -269,3 +308,12 @@ def _time_limit(statutory: int, promised: int) -> str:
     if promised == 0:
         return "即办（当场办结）"
     return f"法定{statutory}个工作日，承诺{promised}个工作日" if statutory else f"承诺{promised}个工作日"
+
+
+def _proof(identity: Any, code: str | None) -> rating_proof.Proof | None:
+    """The rater's proof from a bus request (the card read on the kiosk, or the typed rating code)."""
+    if identity is not None:
+        return rating_proof.Proof(id_number=identity.id_number)
+    if code:
+        return rating_proof.Proof(code=code)
+    return None

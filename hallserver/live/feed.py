@@ -23,7 +23,7 @@ from firmware_config.devices import DeviceSet
 from hallserver.db import session_scope
 from hallserver.live.hub import LiveHub
 from hallserver.live.tickets import StreamTickets
-from hallserver.presentation import alerts, floor
+from hallserver.presentation import alerts, case_alerts, complaint_alerts, floor
 from hallserver.services.context import HallContext
 from hallserver.views import bus_state as state  # the bus's call text: the floor says what displays say
 
@@ -114,6 +114,7 @@ class FloorFeed:
             groups = floor.groups(s, self.ctx, now)
             devices = self._devices()
             found = self._alerts(s, groups, devices)
+            calls = [c.model_dump(mode="json") for c in state.recent_calls(s, self.ctx)]  # 最近呼叫, newest first
         return {
             "hall": {"id": self.ctx.profile.hall.id, "name": self.ctx.profile.hall.name},
             "now": now.isoformat(),
@@ -124,6 +125,7 @@ class FloorFeed:
             "groups": groups,
             "devices": devices,
             "alerts": found,
+            "calls": calls,
         }
 
     # --- the worker ---
@@ -201,5 +203,6 @@ class FloorFeed:
             reviews=alerts.gather_reviews(s, self.ctx, now),
             rectifications=alerts.gather_rectifications(s, self.ctx, now.date()),
             assists=self._assists(),
+            cases=[*case_alerts.gather(s, self.ctx), *complaint_alerts.gather(s, self.ctx)],  # + complaints
         )
         return [asdict(a) for a in alerts.evaluate(facts, now)]

@@ -16,6 +16,7 @@ from hallserver.models.appointments import (
 )
 from hallserver.models.cases import (
     NOTICE_OUTCOMES,
+    OPEN_CASE_STATES,
     RECEIPT_OUTCOMES,
     CaseEvent,
     CaseStatus,
@@ -23,11 +24,15 @@ from hallserver.models.cases import (
     Person,
     SerialCounter,
     ServiceCase,
+    SupplementWatch,
     Visit,
     needs_paper,
 )
 from hallserver.models.columns import UTCDateTime, utc_field
+from hallserver.models.complaints import Complaint, ComplaintEvent, ComplaintState  # complaints, 办不成事
+from hallserver.models.departments import DepartmentEvent
 from hallserver.models.evaluations import Evaluation, Rectification
+from hallserver.models.notifications import Contact, DeliveryLog, OutboxMessage, OutboxState, Subscription
 from hallserver.models.queue import (
     ACTIVE_STATES,
     HELD_STATES,
@@ -48,6 +53,7 @@ __all__ = [
     "HELD_STATES",
     "HOLDING_STATES",
     "NOTICE_OUTCOMES",
+    "OPEN_CASE_STATES",
     "RECEIPT_OUTCOMES",
     "AppointmentSlot",
     "AuditEntry",
@@ -57,8 +63,16 @@ __all__ = [
     "BookingSuspension",
     "CaseEvent",
     "CaseStatus",
+    "Complaint",
+    "ComplaintEvent",
+    "ComplaintState",
+    "Contact",
     "Credential",
+    "DeliveryLog",
+    "DepartmentEvent",
     "Evaluation",
+    "OutboxMessage",
+    "OutboxState",
     "Outcome",
     "Person",
     "Priority",
@@ -66,6 +80,8 @@ __all__ = [
     "RequestLog",
     "SerialCounter",
     "ServiceCase",
+    "Subscription",
+    "SupplementWatch",
     "Ticket",
     "TicketCounter",
     "TicketEvent",

@@ -13,8 +13,13 @@ from sqlmodel import Session, col, select
 from hallcore import ratings
 from hallcore.errors import Conflict, HallError, NotFound
 from hallserver.models import Evaluation, Rectification, Visit
-from hallserver.services import people
+from hallserver.services import people, rating_proof
 from hallserver.services.context import HallContext
+from hallserver.services.rating_proof import Proof
+
+# Channels where the rater must prove the visit (rating_proof): a kiosk anyone can walk up to, and the
+# phone link. The evaluator is bound to its window and rates the visit that window just ended.
+PROVEN_CHANNELS = ("kiosk",)
 
 # open → called_back → rectified → confirmed (follow-up rating) → closed
 RECTIFICATION_FLOW = {
@@ -67,6 +72,11 @@ def view(e: Evaluation, ctx: HallContext) -> EvaluationView:
     )
 
 
+def find_visit(session: Session, ctx: HallContext, visit_id: int | None, ticket: str | None) -> Visit:
+    """The visit a rating names: by id, or today's latest visit of a ticket number."""
+    return _visit(session, ctx, visit_id, ticket)
+
+
 def _visit(session: Session, ctx: HallContext, visit_id: int | None, ticket: str | None) -> Visit:
     if visit_id is not None:
         visit = session.get(Visit, visit_id)
@@ -93,12 +103,17 @@ def submit(
     indicators: dict[str, int] | None = None,
     comment: str | None = None,
     rater_id_number: str | None = None,
+    proof: Proof | None = None,
 ) -> tuple[Evaluation, Rectification | None]:
-    """Rate a visit once (一次一评); a 差评 opens a rectification owned by the serving department."""
+    """Rate a visit once (一次一评); a 差评 opens a rectification owned by the serving department. On a kiosk,
+    and whenever a proof is given, the rater must prove the visit was theirs (rating_proof.check)."""
     if channel not in ratings.CHANNELS:
         raise HallError("invalid", f"未知的评价渠道 {channel}")
     code = ratings.wire_to_gb(level)
     visit = _visit(session, ctx, visit_id, ticket)
+    if channel in PROVEN_CHANNELS or proof is not None:
+        rating_proof.check(session, ctx, visit, proof)
+        rater_id_number = rater_id_number or (proof.id_number if proof else None)
     rater = people.remember(session, ctx, rater_id_number) if rater_id_number else None
     now = ctx.now()
     evaluation = Evaluation(

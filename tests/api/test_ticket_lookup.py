@@ -36,8 +36,9 @@ def issue_on_the_bus(client: TestClient, **params: Any) -> tuple[dict[str, Any],
 
 
 def path_of(url: str) -> str:
-    assert url.startswith(BASE), url
-    return url.removeprefix(BASE)
+    """The JSON twin of the phone page a QR code opens (/m/t/{token} → /api/v1/tickets/by-token/{token})."""
+    assert url.startswith(BASE + "/m/t/"), url
+    return url.removeprefix(BASE).replace("/m/t/", "/api/v1/tickets/by-token/")
 
 
 def test_ticket_ids_need_a_login(hall_client: TestClient) -> None:
@@ -61,7 +62,7 @@ def test_the_slip_and_the_bus_reply_point_to_the_public_token(hall_client: TestC
     (slip,) = [p for p in prints if p.kind == "ticket"]
     qr = slip.document["qr"]
     assert qr == data["lookup_url"]
-    assert re.fullmatch(rf"{BASE}/api/v1/tickets/by-token/[A-Za-z0-9_-]{{22,}}", qr), qr
+    assert re.fullmatch(rf"{BASE}/m/t/[A-Za-z0-9_-]{{22,}}", qr), qr
     assert not re.search(rf"/{data['ticket_id']}(/|$)", qr)  # the sequential id is not in the QR code
     hall = hall_client.app.state.hall  # type: ignore[attr-defined]
     with session_scope(hall.engine) as s:

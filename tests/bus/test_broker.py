@@ -144,7 +144,7 @@ def test_tls_listener_needs_the_hall_ca_and_a_password(tls_broker: HallBroker, p
 def test_generated_security_matches_the_profiles(broker: HallBroker) -> None:
     config = json.loads(broker.files.security.read_text(encoding="utf-8"))
     device_ids = {d.id for d in broker.devices.devices}
-    assert len(device_ids) == 90
+    assert len(device_ids) == 91
     assert {c["username"] for c in config["clients"]} == device_ids | {SERVER_USERNAME}
     assert config["defaultACLAccess"] == {
         "publishClientSend": False,

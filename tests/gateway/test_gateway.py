@@ -214,7 +214,7 @@ def test_device_availability_and_last_will(bus: Bus) -> None:
     assert not bus.gateway.seen["caller-w07"].online
     listing = {d["id"]: d for d in bus.http.get("/api/v1/devices").json()}
     assert listing["caller-w07"]["online"] is False and listing["eval-w03"]["online"] is True
-    assert listing["caller-w07"]["window"] == "w07" and len(listing) == 90
+    assert listing["caller-w07"]["window"] == "w07" and len(listing) == 91
 
 
 def test_printer_status_is_tracked(bus: Bus) -> None:

@@ -30,7 +30,7 @@ def test_ticket_issue_is_the_same_command_and_reply_on_both_channels(bus: Bus) -
     for key in ("group", "group_name", "masked_name", "item_name"):
         assert by_rest[key] == reply.data[key]
     assert (by_rest["ticket"], reply.data["ticket"]) == ("G001", "G002")
-    assert by_rest["lookup_url"] != reply.data["lookup_url"] and "/tickets/by-token/" in by_rest["lookup_url"]
+    assert by_rest["lookup_url"] != reply.data["lookup_url"] and "/m/t/" in by_rest["lookup_url"]
     assert by_rest["print_job_id"] is None  # a desk ticket is not sent to a kiosk's printer
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from hallcore.commands import IssueTicket
 from hallcore.errors import HallError
 from hallserver.models import Outcome, TicketCounter, TicketState, Visit
-from hallserver.services import evaluations, tickets, windows
+from hallserver.services import evaluations, rating_proof, tickets, windows
 from hallserver.services.context import HallContext
 from hallserver.views.bus_state import recent_calls
 from tests.integration.helpers import id_number, issue, item_in, reload, tx
@@ -71,7 +71,9 @@ def test_a_visit_is_rated_by_its_four_digit_number(engine: Engine, ctx: HallCont
     assert reload(engine, ticket.id).state == TicketState.done  # type: ignore[arg-type]
 
     def rate(s: Session) -> tuple[int, str]:
-        evaluation, _ = evaluations.submit(s, ctx, level=5, channel="kiosk", ticket=" g1000 ")
+        served = evaluations.find_visit(s, ctx, None, " g1000 ")
+        proof = rating_proof.Proof(code=rating_proof.rating_code(ctx, served))  # a kiosk rating needs its proof
+        evaluation, _ = evaluations.submit(s, ctx, level=5, channel="kiosk", ticket=" g1000 ", proof=proof)
         visit = s.get(Visit, evaluation.visit_id)
         assert visit is not None
         return evaluation.level_gb, visit.ticket_number

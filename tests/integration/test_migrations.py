@@ -31,6 +31,14 @@ TABLES = {
     "booking_suspension",
     "credential",
     "auth_token",
+    "notify_contact",
+    "notify_subscription",
+    "notify_outbox",
+    "notify_delivery",
+    "supplement_watch",
+    "department_event",
+    "complaint",  # complaints and 办不成事 (0013)
+    "complaint_event",
 }
 
 

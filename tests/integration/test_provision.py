@@ -44,6 +44,7 @@ SUBCOMMANDS = {
     "printer": "printer-agent",
     "evaluator": "evaluator",
     "caller": "caller",
+    "pickup_cabinet": "cabinet",
 }
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
 
@@ -101,7 +102,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
 
 
 def test_every_device_gets_its_three_files_and_the_readme(demo: Provisioned) -> None:
-    assert len(demo.devices.devices) == 90
+    assert len(demo.devices.devices) == 91
     for d in demo.devices.devices:
         folder = demo.out / d.id
         assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -117,8 +118,9 @@ def test_every_device_gets_its_three_files_and_the_readme(demo: Provisioned) -> 
         "evaluator": 20,
         "caller": 20,
         "hall_display": 2,
+        "pickup_cabinet": 1,
     }
-    assert "共 90 台设备" in demo.result.summary() and "打印机（printer）：24" in demo.result.summary()
+    assert "共 91 台设备" in demo.result.summary() and "打印机（printer）：24" in demo.result.summary()
 
 
 def test_credentials_are_private_and_match_the_secret_store(demo: Provisioned) -> None:
@@ -134,7 +136,7 @@ def test_credentials_are_private_and_match_the_secret_store(demo: Provisioned) -
         assert env["HALLQ_BROKER_TLS"] == "false"
         assert "HALLQ_BROKER_CA_FILE" not in env
         passwords.add(env["HALLQ_BROKER_PASSWORD"])
-    assert len(passwords) == 90 and all(len(p) >= 24 for p in passwords)
+    assert len(passwords) == 91 and all(len(p) >= 24 for p in passwords)
 
 
 def test_device_json_is_the_profile_without_secrets(demo: Provisioned) -> None:
@@ -269,7 +271,7 @@ def test_cli_check_prints_the_summary_and_writes_nothing(tmp_path: Path, cli: ty
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "设备配置校验通过" in result.output
-    assert "共 90 台设备" in result.output
+    assert "共 91 台设备" in result.output
     assert "自助终端（kiosk）：4" in result.output and "叫号器（caller）：20" in result.output
     assert not out.exists() and not secret.exists()
 
@@ -279,9 +281,9 @@ def test_cli_provisions_the_hall(tmp_path: Path, cli: typer.Typer) -> None:
     args = ["--hall-dir", str(DEMO_HALL), "--secret-dir", str(tmp_path / "secret"), "--out", str(out)]
     result = CliRunner().invoke(cli, [*args, "--broker-host", "10.20.0.5", "--exec-prefix", HALLQ])
     assert result.exit_code == 0, result.output
-    assert "共 90 台设备" in result.output and "README.txt" in result.output
+    assert "共 91 台设备" in result.output and "README.txt" in result.output
     assert "未启用 TLS" in result.output
-    assert len([p for p in out.iterdir() if p.is_dir()]) == 90
+    assert len([p for p in out.iterdir() if p.is_dir()]) == 91
 
 
 def test_cli_names_file_device_and_field_of_a_broken_profile(tmp_path: Path, cli: typer.Typer) -> None:

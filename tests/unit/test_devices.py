@@ -53,7 +53,7 @@ def _entry(data: dict[str, Any], device_id: str) -> dict[str, Any]:
 
 def test_demo_device_set_covers_the_hall(hall: HallProfile) -> None:
     device_set = load_devices(DEMO_HALL / "devices.yaml", hall)
-    assert len(device_set.devices) == 90
+    assert len(device_set.devices) == 91
     assert {d.type for d in device_set.devices} == set(BUS_KIND)
     for window in hall.windows:
         bound = {d.type for d in device_set.devices if getattr(d, "window", None) == window.id}

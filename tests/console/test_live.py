@@ -84,7 +84,7 @@ def test_stream_delivers_a_window_change_and_a_device_going_offline(live_hall: L
         snapshot = reader.wait_for(lambda e: e.kind == "snapshot").data
         assert len(snapshot["windows"]) == 20 and snapshot["bus"] is True
         assert {g["group"] for g in snapshot["groups"]} >= {"police", "consult"}
-        assert len(snapshot["devices"]) == 90
+        assert len(snapshot["devices"]) == 91
         w05 = next(w for w in snapshot["windows"] if w["id"] == "w05")
         assert w05["status"] == "open" and w05["staff_a"]["name"] and w05["on_duty"] == w05["staff_a"]["name"]
 

@@ -159,7 +159,7 @@ def test_run_starts_the_broker_and_the_gateway(tmp_path: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        assert devices is not None and len(devices) == 90
+        assert devices is not None and len(devices) == 91
         password = (tmp_path / "secret" / "broker" / "display-w05.password").read_text()
         state = subprocess.run(
             [

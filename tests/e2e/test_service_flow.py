@@ -140,8 +140,12 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
     assert closed["state"] == "closed"
 
     # The case moves on; the citizen sees it.
-    for status in ("审查中", "已办结", "已邮寄"):
-        ok(client.post(f"{API}/cases/{serial}/status", headers=window, json={"status": status}))
+    for update in (
+        {"status": "审查中"},
+        {"status": "已办结", "result": "准予办理，制发居住证", "delivery": "post"},
+        {"status": "已邮寄", "tracking_no": "SF1234567890"},
+    ):
+        ok(client.post(f"{API}/cases/{serial}/status", headers=window, json=update))
     assert ok(client.get(f"{API}/progress", params={"serial_no": serial}))[0]["status"] == "已邮寄"
 
     # The month's report shows both visits, the 差评 and the rectification done on time.

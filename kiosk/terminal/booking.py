@@ -4,28 +4,13 @@ A mixin of KioskFlows; no Kivy here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from kiosk.terminal.session import KioskSession, KioskState
+from kiosk.terminal.flowhost import FlowHost
 
 
-class BookingFlows:
+class BookingFlows(FlowHost):
     """Booking for later days (uses the session and _call of KioskFlows)."""
-
-    session: KioskSession
-
-    if TYPE_CHECKING:
-
-        @property
-        def state(self) -> KioskState: ...
-
-        def _call(
-            self, busy: str, action: str, params: dict[str, Any], done: Callable[[dict[str, Any]], object]
-        ) -> None: ...
-
-        def identity_params(self) -> dict[str, Any] | None: ...
 
     def booking_slots(self, day: str | None) -> None:
         """appointment.slots: the bookable days of the chosen item and the slots of one day (default the first

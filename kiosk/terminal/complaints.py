@@ -5,11 +5,9 @@ KioskFlows; no Kivy here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from kiosk.terminal.session import KioskSession, KioskState
+from kiosk.terminal.flowhost import FlowHost
 
 KINDS = (("cannot_do", "办不成事"), ("complaint", "投诉"))
 REASONS = (  # short enough for two columns in 大字版; each is the complaint's content (5+ characters)
@@ -24,19 +22,8 @@ REASONS = (  # short enough for two columns in 大字版; each is the complaint'
 PHONE_DIGITS = 11
 
 
-class ComplaintFlows:
+class ComplaintFlows(FlowHost):
     """The complaint screen's moves (uses the session and _call of KioskFlows)."""
-
-    session: KioskSession
-
-    if TYPE_CHECKING:
-
-        @property
-        def state(self) -> KioskState: ...
-
-        def _call(
-            self, busy: str, action: str, params: dict[str, Any], done: Callable[[dict[str, Any]], object]
-        ) -> None: ...
 
     def start_complaint(self) -> None:
         """反映问题: the form, 办不成事 first (what the hall's window is for)."""

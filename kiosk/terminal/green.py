@@ -12,10 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from kiosk.terminal.flowhost import FlowHost
+
 if TYPE_CHECKING:
     from broker.messages import DeviceNotice
     from kiosk.terminal.hall import HallFacts
-    from kiosk.terminal.session import KioskSession, KioskState
 
 GREEN_AGE = 60  # 老年人: 60 full years, proven by the ID card's birth date
 ELDERLY = "老年人"
@@ -30,23 +31,13 @@ REASONS: tuple[tuple[str, str], ...] = (
 TIMED_OUT = "暂时没有工作人员前来核实。您可以普通取号，或直接到绿色通道窗口办理"
 
 
-class GreenFlows:
+class GreenFlows(FlowHost):
     """The green-channel path (uses the session, the hall facts and _call of KioskFlows)."""
 
-    session: KioskSession
     facts: HallFacts
     clock: Callable[[], datetime]
 
     if TYPE_CHECKING:
-
-        @property
-        def state(self) -> KioskState: ...
-
-        def _call(
-            self, busy: str, action: str, params: dict[str, Any], done: Callable[[dict[str, Any]], object]
-        ) -> None: ...
-
-        def identity_params(self) -> dict[str, Any] | None: ...
 
         def on_print_failed(self, ticket: str | None, message: str) -> None: ...
 

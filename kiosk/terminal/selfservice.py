@@ -4,15 +4,14 @@ progress query, evaluation of a recent visit, and 呼叫工作人员. A mixin of
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hallcore import links
 from hallcore.announce import parse_ticket
+from kiosk.terminal.flowhost import FlowHost
 
 if TYPE_CHECKING:
     from kiosk.terminal.catalog import CatalogCache
-    from kiosk.terminal.session import KioskSession, KioskState
 
 # 统一业务流水号: the item's implementation code, then yyyymmdd and a 5-digit daily sequence
 SERIAL = re.compile(r"^[0-9A-Z]{1,64}20[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{5}$")
@@ -20,10 +19,9 @@ HOTLINE = "12345"
 RATING_CODE = re.compile(r"^[0-9]{6}$")  # the visit's rating code (rating invitation)
 
 
-class SelfService:
+class SelfService(FlowHost):
     """Guide, progress, evaluation and help (uses the session and _call of KioskFlows)."""
 
-    session: KioskSession
     catalog: CatalogCache
     backend: Any
     public_url: str | None
@@ -31,15 +29,6 @@ class SelfService:
     facts: Any
 
     if TYPE_CHECKING:
-
-        @property
-        def state(self) -> KioskState: ...
-
-        def _call(
-            self, busy: str, action: str, params: dict[str, Any], done: Callable[[dict[str, Any]], object]
-        ) -> None: ...
-
-        def identity_params(self) -> dict[str, Any] | None: ...
 
         def is_open(self) -> bool: ...
 

@@ -8,6 +8,7 @@ call → display latency, the bare broker round trip in the same run, and the se
 simulated day of visits (issue → call → start → finish).
 
     python -m bench.load [--quick] [--backend sqlite|postgresql|both] [--kiosks 16]
+    python -m bench.load --backend sqlite --rates 200,500,1000   # the ticket rates only (a few minutes)
 """
 
 from __future__ import annotations
@@ -290,15 +291,46 @@ def run_backend(backend: str, plan: Plan, server_url: str | None = None) -> Back
     return result
 
 
-def run_all(plan: Plan, backends: tuple[str, ...] = ("sqlite", "postgresql")) -> list[BackendResult]:
-    """Every requested backend; PostgreSQL from HALLQ_TEST_POSTGRES_URL or a throwaway cluster."""
+def run_rates(backend: str, plan: Plan, rates: tuple[int, ...], server_url: str | None = None) -> BackendResult:
+    """Only the ticket rates (each `plan.repeats` times on a day with `plan.waiting` people waiting) and the
+    step search, with the bare broker measured in the same hall before and after: the figures the ticket
+    path is judged by, in a few minutes instead of the whole bench."""
+    t0 = time.perf_counter()
+    with live_hall(backend, plan.kiosks, server_url) as hall:
+        pool = KioskPool(hall, plan.kiosks)
+        try:
+            bare = bare_roundtrip(hall.host, hall.port, hall.secret_dir, plan.bare // 2)
+            result = BackendResult(backend, plan.kiosks, Stats.of(bare), memory_start=hall.memory())
+            if backend == "postgresql":
+                result.settings = settings_line(hall.url)
+            hall.new_day()
+            pool.open_loop(50, 2.0)  # warm-up: not reported
+            pool.settle(hall)
+            result.fixed = fixed_rates(hall, pool, rates, plan.fixed_seconds, plan.repeats, plan.waiting)
+            result.search, result.best_rate = step_search(
+                hall, pool, plan.search_seconds, plan.search_rates, plan.waiting
+            )
+            bare += bare_roundtrip(hall.host, hall.port, hall.secret_dir, plan.bare // 2)
+            result.bare = Stats.of(bare)
+            result.memory_end = hall.memory()
+        finally:
+            pool.stop()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def run_all(
+    plan: Plan, backends: tuple[str, ...] = ("sqlite", "postgresql"), rates: tuple[int, ...] | None = None
+) -> list[BackendResult]:
+    """Every requested backend; PostgreSQL from HALLQ_BENCH_POSTGRES_URL or a throwaway durable cluster.
+    With `rates`, only the ticket rates and the step search (run_rates)."""
     results = []
     for backend in backends:
-        if backend == "postgresql":
-            with postgres_server() as url:
+        with postgres_server() if backend == "postgresql" else contextlib.nullcontext() as url:
+            if rates:
+                results.append(run_rates(backend, plan, rates, url))
+            else:
                 results.append(run_backend(backend, plan, url))
-        else:
-            results.append(run_backend(backend, plan))
     return results
 
 
@@ -306,7 +338,7 @@ def _print_phase(p: Phase) -> None:
     print(
         f"ticket.issue @ {p.rate:4.0f}/s  n={p.sent:5d} p50={p.latency.p50:8.2f} p95={p.latency.p95:8.2f} "
         f"p99={p.latency.p99:8.2f} ms  answered {p.achieved:6.1f}/s  timeouts={p.timeouts} refused={p.refused} "
-        f"{'PASS' if p.passed else 'fail'}"
+        f"{'PASS' if p.passed else 'fail'}  (load {p.load1:.1f}, send lag p99 {p.send_lag_ms:.1f} ms)"
     )
 
 
@@ -320,8 +352,9 @@ def print_spread(r: BackendResult) -> None:
         print(
             f"ticket.issue @ {rate:4.0f}/s × {len(runs)}: p50 {p50[0]:.2f}/{p50[1]:.2f}/{p50[2]:.2f} ms, "
             f"p99 {p99[0]:.2f}/{p99[1]:.2f}/{p99[2]:.2f} ms (min/median/max), answered "
-            f"{done[0]:.0f}/{done[1]:.0f}/{done[2]:.0f}/s; median p99 = {p99[1] / r.bare.p99:.1f}× bare p99; "
-            f"{sum(p.passed for p in runs)}/{len(runs)} pass"
+            f"{done[0]:.0f}/{done[1]:.0f}/{done[2]:.0f}/s; median p99 = {p99[1] / r.bare.p99:.1f}× bare p99, "
+            f"median p50 = {p50[1] / r.bare.p50:.1f}× bare p50; {sum(p.passed for p in runs)}/{len(runs)} pass; "
+            f"load {'/'.join(f'{p.load1:.1f}' for p in runs)}"
         )
 
 
@@ -357,12 +390,19 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--kiosks", type=int)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--rates", help="only these ticket rates (e.g. 200,500,1000), each --repeats times, and the step search"
+    )
+    parser.add_argument("--repeats", type=int, help="runs of each fixed rate (default 3)")
     args = parser.parse_args()
     plan = Plan.quick() if args.quick else Plan()
     if args.kiosks:
         plan = Plan(**{**asdict(plan), "kiosks": args.kiosks})
+    if args.repeats:
+        plan = Plan(**{**asdict(plan), "repeats": args.repeats})
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    results = run_all(plan, backends)
+    rates = tuple(int(r) for r in args.rates.split(",")) if args.rates else None
+    results = run_all(plan, backends, rates)
     for r in results:
         print_result(r)
     if args.json:

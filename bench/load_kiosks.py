@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from collections import Counter
@@ -94,6 +95,7 @@ class KioskPool:
     def open_loop(self, rate: float, seconds: float, green_share: float = 0.0) -> Phase:
         """Send rate × seconds requests on a fixed schedule; measure each answer from its scheduled instant."""
         batch = self.requests(int(rate * seconds), green_share)
+        load1 = os.getloadavg()[0]
         lags = []
         start = time.perf_counter() + 0.2
         for i, (k, _rid, payload) in enumerate(batch):
@@ -105,7 +107,9 @@ class KioskPool:
             lags.append(time.perf_counter() - due)
         last_due = start + (len(batch) - 1) / rate
         self._await([rid for _, rid, _ in batch], last_due + TIMEOUT_S)
-        return self._phase(rate, seconds, batch, start, lags)
+        phase = self._phase(rate, seconds, batch, start, lags)
+        phase.load1 = load1
+        return phase
 
     def _await(self, ids: list[str], deadline: float) -> None:
         while time.perf_counter() < deadline and any(r not in self.answers for r in ids):

@@ -55,6 +55,7 @@ class Phase:
     latency: Stats
     achieved: float  # answers per second over the phase
     send_lag_ms: float  # how late the generator itself sent (p99): bounds the client's own share
+    load1: float = 0.0  # the machine's 1-minute load average as the phase began (it is shared: say so)
 
     @property
     def passed(self) -> bool:

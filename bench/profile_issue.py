@@ -46,11 +46,14 @@ WHAT_IF_INDEX = "ix_bench_what_if_service_time"
 HISTORY = 36_000  # finished visits already in the database: two working weeks of a county hall
 HISTORIES = (0, 3_600, 36_000, 90_000)  # a day, two weeks, about a month of a county hall
 STAGES = {
-    "issue_ticket (services: counter, real-name checks, insert, event log)": ("services/tickets.py", "issue_ticket"),
-    "  of which waiting_ahead + estimate (2 COUNT/AVG queries)": ("services/estimates.py", "wait_for"),
+    "issue (services: checks, person, counter, ticket, event, people ahead)": ("services/tickets.py", "issue"),
+    "  of which plain SQL statements (ticket_rows.run, driver time included)": ("services/ticket_rows.py", "run"),
+    "  of which the estimate (cached capacity and service time)": ("services/estimates.py", "wait_for"),
+    "  of which the person (HMAC, AES-GCM; upsert is a plain statement)": ("services/people.py", "person_upsert"),
+    "savepoint per request (plain SAVEPOINT / RELEASE)": ("services/ticket_rows.py", "savepoint"),
     "stored-reply lookup (idempotency, 1 SELECT per batch)": ("gateway/requests.py", "_logged"),
-    "publish effects: queue state + print job (_apply)": ("gateway/gateway.py", "_apply"),
-    "transaction commit (SQLite fsync / PostgreSQL round trip)": ("sqlalchemy/engine/base.py", "_commit_impl"),
+    "replies on the bus (serialize + paho publish)": ("gateway/requests.py", "_reply"),
+    "transaction commit (SQLite / PostgreSQL round trip)": ("sqlalchemy/engine/base.py", "_commit_impl"),
     "request validation (pydantic)": ("pydantic/main.py", "model_validate"),
 }
 
@@ -100,15 +103,16 @@ def gateway_on(server_url: str | None = None, history: int = 0, index: bool = Fa
         shutil.rmtree(root, ignore_errors=True)
 
 
-def profile(n: int, server_url: str | None = None, history: int = 0) -> Breakdown:
-    """Run the gateway's handler n times on one thread (as its worker does in production), profiled."""
+def profile(n: int, server_url: str | None = None, history: int = 0, batch: int = 1) -> Breakdown:
+    """Run the gateway's handler on n requests, `batch` per transaction, on one thread (as its worker does in
+    production: under load the requests queued up are answered together), profiled."""
     with gateway_on(server_url, history) as gateway:
         payloads = _payloads(n, 500_000)
         profiler = cProfile.Profile()
         t0 = time.perf_counter()
         profiler.enable()
-        for p in payloads:
-            gateway._handle_request(TOPIC, p)  # the worker thread's job for one request
+        for first in range(0, n, batch):  # the worker thread's job for one batch
+            gateway._handle_batch([RequestJob(gateway, TOPIC, p) for p in payloads[first : first + batch]])
         profiler.disable()
         wall = time.perf_counter() - t0
         return _breakdown(gateway.engine.dialect.name, n, wall, pstats.Stats(profiler))
@@ -206,7 +210,7 @@ def _breakdown(backend: str, n: int, wall: float, stats: pstats.Stats) -> Breakd
         stages[label] = cum / n * 1000
     own = sorted(
         ((f"{Path(file).name}:{func}", v[2] / n * 1000) for (file, _l, func), v in raw.items()), key=lambda x: -x[1]
-    )[:8]
+    )[:12]
     return Breakdown(backend, n, wall / n * 1000, stages, own)
 
 
@@ -215,17 +219,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--url")
+    parser.add_argument("--batch", type=int, default=1, help="requests per transaction (32: a loaded worker)")
+    parser.add_argument("--profile-only", action="store_true", help="skip the history and group-commit runs")
     args = parser.parse_args()
-    b = profile(args.n, args.url)
+    b = profile(args.n, args.url, batch=args.batch)
     print(
-        f"ticket.issue on the gateway worker ({b.backend}), n={b.n}: {b.per_request_ms:.2f} ms per request "
-        f"(profiled) → at most {1000 / b.per_request_ms:.0f} requests/s on one worker thread"
+        f"ticket.issue on the gateway worker ({b.backend}), n={b.n}, {args.batch} per transaction: "
+        f"{b.per_request_ms:.2f} ms per request (profiled) → at most {1000 / b.per_request_ms:.0f} requests/s "
+        "on one worker thread"
     )
     for label, ms in b.stages.items():
-        print(f"  {ms:6.2f} ms  {label}")
-    print("  top self time:")
+        print(f"  {ms:6.3f} ms {ms / b.per_request_ms:6.1%}  {label}")
+    print("  top self time (share of the profiled time per request):")
     for name, ms in b.top:
-        print(f"  {ms:6.3f} ms  {name}")
+        print(f"  {ms:6.3f} ms {ms / b.per_request_ms:6.1%}  {name}")
+    if args.profile_only:
+        return
     print(f"history: ms per ticket.issue after N finished visits of earlier days (n={args.n // 2})")
     for h, ms in history_effect(args.n // 2, HISTORIES, args.url).items():
         print(f"  {h:7d} visits: {ms:7.2f} ms → ≤ {1000 / ms:4.0f}/s")

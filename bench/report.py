@@ -9,12 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.hallsim.probes import probe
-from bench.hallsim.proposal import HORIZON_MIN
 from bench.hallsim.report import sim_section
-from bench.hallsim.study import TARGET_APPOINTMENT_P95, TARGET_RATIO, Study, check, series_over_limit
+from bench.hallsim.study import TARGET_APPOINTMENT_P95, TARGET_RATIO, Study, TargetCheck, check, series_over_limit
 from bench.load_stats import FIXED_RATES, BackendResult
 from bench.report_format import Extras, f, pct, table, yes
 from bench.report_live import live_section, profile_section
+from hallserver.simulation.configs import OVERFLOW_MINUTES
 
 ISSUE_P99_TARGET_MS = 20.0
 SUSTAINED_TARGET = 1000.0
@@ -87,10 +87,11 @@ def _bottleneck(extras: Extras) -> str:
             "瓶颈（见“瓶颈剖析”）：每次取号都要扫描全部往日办结记录求平均办理时长，取号随历史数据线性变慢；"
             "加索引与缓存即可回到几毫秒。"
         )
-    per = extras.what_if.get("as built")
+    alone = extras.what_if.get("1 request(s) per transaction")
+    grouped = extras.what_if.get("32 request(s) per transaction")
     return (
-        f"往日记录已不影响取号耗时；剩下的上限是单个工作线程本身：每次取号约 {f(per, 1)} ms"
-        "（事务、实名检查、回执预计等候、请求日志），见“瓶颈剖析”。"
+        f"往日记录已不影响取号耗时；剩下的上限是单个工作线程本身：每次取号约 {f(alone, 2)} ms（一个事务一个请求），"
+        f"成组提交时约 {f(grouped, 2)} ms（每事务 32 个），见“瓶颈剖析”。"
     )
 
 
@@ -115,8 +116,8 @@ def _allocation_paragraph(study: Study) -> tuple[str, list[list[str]]]:
         f"{county.scenario.window_count} 个窗口）：专窗分设 FIFO 平均等 {ded.mean_wait:.1f} 分钟，无差别 FIFO "
         f"{pool.mean_wait:.1f} 分钟，hallq 默认 {m.mean_wait:.1f} 分钟（{c.ratio:.2f} 倍）；15 分钟内叫到的比例 "
         f"{pct(pool.within_15)} → {pct(m.within_15)}；绿色通道平均 {f(m.green_mean_wait)} 分钟；放弃率 "
-        f"{pct(m.abandonment)}（无差别 FIFO {pct(pool.abandonment)}）。原因与建议的 allocation.py 修改见第三部分；"
-        f"提案策略 `deadline` 在无差别窗口上：{p.ratio:.2f} 倍、预约 P95 {f(p.appointment_p95)} 分钟、"
+        f"{pct(m.abandonment)}（无差别 FIFO {pct(pool.abandonment)}）。策略的选择与依据见第三部分；"
+        f"同一策略 `fair` 在无差别窗口上：{p.ratio:.2f} 倍、预约 P95 {f(p.appointment_p95)} 分钟、"
         f"超限 {p.over_cap} 个（{'三项全部达到' if p.met else '仍未全部达到'}）。"
     )
     cmd = "python -m bench.hallsim county"
@@ -190,57 +191,64 @@ def summary(study: Study | None, live: list[BackendResult], extras: Extras) -> s
 
 def _throughput_proposal(extras: Extras) -> list[str]:
     w, h = extras.what_if, extras.history
-    out = ["**取号吞吐（hallserver/gateway/gateway.py、hallserver/services/estimates.py）**："]
+    out = ["**取号路径（hallserver/services/tickets.py、ticket_rows.py，hallserver/gateway/）**："]
     if h and max(h.values()) > 2 * h.get(0, math.inf):
-        out.append(
-            "   - 取号随历史数据变慢（见“历史数据的影响”）：`mean_service_minutes` 扫描全部往日办结记录。"
-            "建议加索引 `ticket(group_code, state, finished_at)` 或只取近几天，并按队列缓存平均办理时长。"
-        )
-    else:
-        out.append(f"   - 往日记录已不影响取号（{'、'.join(f'{k} 条 {f(v, 1)} ms' for k, v in h.items())}）。")
+        out.append("   - 取号随历史数据变慢（见“历史数据的影响”）：某条查询扫描了往日办结记录，需要检查索引与缓存。")
+    elif h:
+        out.append(f"   - 往日记录不影响取号（{'、'.join(f'{k} 条 {f(v, 2)} ms' for k, v in h.items())}）。")
     if w:
         out.append(
             f"   - 成组提交（{extras.what_if_history} 条往日记录，同一次运行）："
             + "；".join(f"{k} {f(v, 2)} ms/次（≤ {1000 / v:.0f}/s）" for k, v in w.items())
-            + "。网关把队列里积压的请求放进同一个事务（各自一个保存点），一次提交；剩下的时间主要是"
-            "每个请求约 10 条 SQL 在 SQLAlchemy ORM 中的 Python 开销。再往上需要多个工作线程（仅 PostgreSQL，"
-            "需按序预先锁定号码序列行以免死锁）或绕过 ORM 的插入路径。"
+            + "。取号本身是几条直接交给数据库驱动的 SQL（计数器、实名检查、人员、号票、事件、前面人数），"
+            "不建 ORM 对象；回执之后的发布（保留状态、打印作业、现场大屏）在另一个线程上进行。"
         )
+    if extras.profile is not None and extras.profile.top:
+        top = "、".join(f"`{name}` {f(ms, 3)} ms" for name, ms in extras.profile.top[:4])
+        out.append(f"   - 剩下的时间（剖析，每次取号的自身耗时前几项）：{top}。")
     return out
 
 
+def _line(label: str, c: TargetCheck) -> str:
+    return (
+        f"{label} 平均比 {c.ratio:.2f}、预约 P95 {f(c.appointment_p95)} 分钟、超限 {c.over_cap} 个"
+        f"（最长 {f(c.walk_in_max)} 分钟）"
+    )
+
+
 def _allocation_proposal(study: Study) -> list[str]:
-    county = study.run("county")
-    b, d = check(county, "mixed_balanced"), check(county, "hallq_fair")
-    pb = check(county, "pooled_fair")
+    rules = study.runs[0].scenario.allocation
     how = probe("balanced")
-    out = ["**分配策略（hallserver/services/allocation.py `balanced`，本次运行时的代码）**："]
-    if how.early_appointment_first:
-        out.append(
-            "   - 预约一签到就优先（`appointment_at <= now + appointment_early_minutes`，"
-            "而签到恰好从提前这么多分钟开放），"
-            "最多比时段早 30 分钟占用窗口，普通号因此在高峰越过上限。建议：时段开始前几分钟才进入优先。"
-        )
-    elif b.appointment_p95 > TARGET_APPOINTMENT_P95:
-        out.append(
-            f"   - 预约在时段开始的那一刻才优先：同一时段的几十个预约同时到点、互相排队，按时预约 P95 迟到 "
-            f"{f(b.appointment_p95)} 分钟。建议：时段开始前 {HORIZON_MIN:.0f} 分钟起按截止时间（EDF）叫预约。"
-        )
+    out = [
+        "**分配策略（hallserver/services/allocation.py，默认 `fair`，`balanced` 与 `fifo` 仍可在 hall.yaml 选择）**：",
+        "   - `fair` 按截止时间叫号：普通号的截止时间是取号（过号重排则从重排）起 "
+        f"{rules.starvation_minutes:.0f} 分钟，预约是其时段开始；"
+        f"离截止不到 {rules.cap_horizon_minutes:.0f} 分钟的普通号、离时段不到 "
+        f"{rules.appointment_horizon_minutes:.0f} 分钟的预约进入紧急层，紧急层内最早截止先叫；其余按响应比"
+        "（短业务不被长业务堵住）。绿色通道与转办仍在最前。",
+        "   - 溢出规则（hall.yaml `allocation.overflow`，管理员在控制台编辑并留审计）："
+        f"某队列的普通号等满规定分钟数后，规则列出的窗口也可叫它；仿真中的全厅规则为 {OVERFLOW_MINUTES} 分钟。",
+    ]
     if how.due_appointment_beats_starving or how.unprotected_before_cap:
         out.append(
-            "   - 防饿死规则只在普通号**已经**等满上限后才起作用"
+            "   - 旧默认 `balanced` 的问题（对它的探测，本次运行）：防饿死只在普通号已经等满上限后才起作用"
             + ("，且排在所有到点预约之后" if how.due_appointment_beats_starving else "")
-            + f"：早高峰中一整批普通号同时越过上限。建议：每个号有截止时间（预约 = 时段开始，普通号 = 取号 + "
-            f"{b.cap:.0f} 分钟），截止前 {HORIZON_MIN:.0f} 分钟进入“紧急层”，紧急层内按最早截止时间叫号，其余仍按响应比"
-            "（bench/hallsim/proposal.py `deadline`）。"
+            + "，高峰时一整批普通号同时越过上限。"
         )
-    out.append(
-        f"   - 证据（县级混合窗口）：balanced 平均比 {b.ratio:.2f}、预约 P95 {f(b.appointment_p95)} 分钟、"
-        f"超限 {b.over_cap} 个"
-        f"（最长 {f(b.walk_in_max)} 分钟）；提案 `deadline` {d.ratio:.2f}、{f(d.appointment_p95)} 分钟、{d.over_cap} 个"
-        f"（最长 {f(d.walk_in_max)} 分钟）；提案在无差别窗口上 {pb.ratio:.2f}、{f(pb.appointment_p95)} 分钟、"
-        f"{pb.over_cap} 个。"
-    )
+    for run in study.runs:
+        keys = {m.setup for m in run.metrics}
+        parts = [
+            _line(label, check(run, key))
+            for label, key in (
+                ("旧默认 balanced", "mixed_balanced"),
+                ("fair", "hallq_fair"),
+                (f"fair＋全厅溢出 {OVERFLOW_MINUTES} 分钟", f"overflow{OVERFLOW_MINUTES}_fair"),
+                ("无差别窗口＋fair", "pooled_fair"),
+            )
+            if key in keys
+        ]
+        if parts:
+            out.append(f"   - 证据（{run.scenario.name}，混合窗口，本次运行）：" + "；".join(parts) + "。")
     out.append(_window_advice(study))
     return out
 
@@ -266,7 +274,7 @@ def _window_advice(study: Study) -> str:
 
 def proposals(study: Study | None, extras: Extras) -> str:
     """What would have to change, with the evidence."""
-    head = ["## 三、需要其他模块修改的地方（本基准不改产品代码）", ""]
+    head = ["## 三、取号路径与分配策略：现状与依据", ""]
     out: list[str] = []
     if extras.what_if:
         out += _throughput_proposal(extras)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_MS = 30_000
+_READ_ONLY = "hallq_read_only"
 # SQLite has one writer at a time; threads of this process queue on a lock instead of polling
 # SQLite's busy handler, which sleeps in growing steps and turns contention into long tails.
 _SQLITE_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
@@ -59,8 +60,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Any) -> None:
     # IMMEDIATE takes the write lock up front: two kiosks can never read the same counter and both
-    # upgrade to writers (which deadlocks or duplicates under deferred transactions).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # upgrade to writers (which deadlocks or duplicates under deferred transactions). A read_scope session
+    # only reads: a deferred transaction, which in WAL mode never waits for the writer nor makes it wait.
+    read_only = conn.get_execution_options().get(_READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -73,6 +76,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session that only reads (publishing retained state, for instance): it takes no write lock, sees the
+    last committed state, and is rolled back at the end (nothing written through it is ever committed)."""
+    with Session(engine, expire_on_commit=False) as session:
+        session.connection(execution_options={_READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def alembic_config(url: str) -> Config:

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.hallsim.proposal import VARIANTS
 from hallserver.services.allocation import Candidate, Situation, get_policy
 from hallserver.simulation.arrivals import Day, generate
 from hallserver.simulation.configs import Setup, standard_setups
@@ -16,13 +15,8 @@ from hallserver.simulation.scenario import Scenario
 
 
 def resolve(name: str) -> Callable[[Situation], Candidate | None]:
-    """The real policy of that name; a bench-only proposal only when no real policy has the name."""
-    try:
-        return get_policy(name)
-    except ValueError:
-        if name in VARIANTS:
-            return VARIANTS[name]
-        raise
+    """The real policy of that name (the bench compares the hall server's own policies, nothing of its own)."""
+    return get_policy(name)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """The gateway: answers bus requests exactly once, publishes retained state, tracks devices.
 
-All work runs on one worker thread, in arrival order, so paho's network loop never waits on the
-database and two copies of a request can never be handled at the same time."""
+Requests run on one worker thread, in arrival order, so paho's network loop never waits on the database and
+two copies of a request can never be handled at the same time. What a request changed goes out on a second
+thread (hallq-bus-out), in order, after its reply: the retained state, calls, print jobs and the publisher's
+fan-out (live floor) never hold up the next request. Every retained publication is made on that one thread,
+so an older read never overwrites a newer one."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from broker.topics import Topics
 from firmware_config.devices import ALLOWED_ACTIONS, DeviceSet, bound_window
 from hallserver import __version__
 from hallserver.bus_view import DeviceSeen
-from hallserver.db import session_scope
+from hallserver.db import read_scope, session_scope
 from hallserver.events import Effects, Publisher
 from hallserver.gateway.devices import DeviceTracking
 from hallserver.gateway.green import GreenCounter
@@ -83,6 +86,8 @@ class Gateway(Requests, DeviceTracking, GreenCounter):
         self.publisher.subscribe(self._on_change)
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="hallq-gateway", daemon=True)
+        self._out: queue.Queue[Callable[[], None] | None] = queue.Queue()  # publishing, after the replies
+        self._out_thread = threading.Thread(target=self._run_out, name="hallq-bus-out", daemon=True)
         self.client = BusClient(
             bus,
             self.topics.server_availability(),
@@ -94,32 +99,35 @@ class Gateway(Requests, DeviceTracking, GreenCounter):
     def start(self) -> None:
         """Connect, subscribe, and publish the full retained state."""
         self._worker.start()
+        self._out_thread.start()
         self.client.subscribe(self.topics.requests(), self._on_request)
         self.client.subscribe(self.topics.devices("availability"), self._on_availability)
         self.client.subscribe(self.topics.devices("status"), self._on_status)
         self.client.subscribe(self.topics.devices("event"), self._on_event)
         self._work.put(self._housekeeping)
         # After every (re)connection: a broker that lost its retained messages is never left stale.
-        self.client.when_connected(lambda: self._work.put(self.publish_all))
+        self.client.when_connected(lambda: self._out.put(self.publish_all))
         self.client.start()
 
     def stop(self) -> None:
         """Finish queued work, say offline and disconnect."""
         self._work.put(None)
         self._worker.join(timeout=10)
+        self._out.put(None)  # after the worker: what its last requests changed still goes out
+        self._out_thread.join(timeout=10)
         self.client.stop()
 
     def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every queued job ran (tests and shutdown)."""
+        """Wait until every queued job ran and what it changed was published (tests and shutdown)."""
         done = threading.Event()
-        self._work.put(done.set)
+        self._work.put(lambda: self._out.put(done.set))
         done.wait(timeout)
 
     def _on_change(self, kind: str, detail: Any) -> None:
         """The publisher's news from REST: put what an action changed on the bus (on the worker, in order)."""
         if kind != "effects" or detail.empty:
             return
-        self._work.put(lambda: self._apply(detail))
+        self._out.put(lambda: self._apply(detail))
 
     def _run(self) -> None:
         job: Callable[[], None] | None = self._work.get()
@@ -145,12 +153,22 @@ class Gateway(Requests, DeviceTracking, GreenCounter):
                 log.exception("gateway job failed")
             job = self._work.get() if following is _NOTHING else following  # type: ignore[assignment]
 
+    def _run_out(self) -> None:
+        """The publishing thread: what requests and REST actions changed, retained state, in order."""
+        job = self._out.get()
+        while job is not None:
+            try:
+                job()
+            except Exception:  # nothing on the bus may stop the gateway
+                log.exception("gateway publishing failed")
+            job = self._out.get()
+
     # --- retained state ---
 
     def publish_all(self) -> None:
         """Every window, the queue, recent calls, catalog version and each device's config."""
         ts = self.ctx.now()
-        with session_scope(self.engine) as s:
+        with read_scope(self.engine) as s:
             for ws in state.all_window_states(s, self.ctx, ts):
                 self.client.publish(self.topics.window_state(ws.window_id), ws, retain=True)
             self.client.publish(self.topics.queue_state(), state.queue_state(s, self.ctx, ts), retain=True)
@@ -169,7 +187,7 @@ class Gateway(Requests, DeviceTracking, GreenCounter):
     def _apply(self, effects: Effects) -> None:
         ts = self.ctx.now()
         if effects.windows or effects.calls or effects.prompts:
-            with session_scope(self.engine) as s:
+            with read_scope(self.engine) as s:
                 self._apply_read(s, effects, ts)
         elif effects.queue:
             self._queue_later()  # a new ticket: nothing to read now (the queue state is coalesced)
@@ -207,11 +225,11 @@ class Gateway(Requests, DeviceTracking, GreenCounter):
                 document=order.document,
                 expires_at=ts + PRINT_JOB_TTL,
             )
+            if order.origin is not None:  # known before the printer can answer about it
+                self._jobs[order.job_id] = (order.origin, order.document.get("ticket"))
             self.client.publish(
                 self.topics.device(order.printer, "job"), job, expiry_s=int(PRINT_JOB_TTL.total_seconds())
             )
-            if order.origin is not None:
-                self._jobs[order.job_id] = (order.origin, order.document.get("ticket"))
 
     def broadcast(self, message: str | None) -> int:
         """A manager's notice on every display (retained); None clears it. Returns how many displays."""
@@ -230,14 +248,14 @@ class Gateway(Requests, DeviceTracking, GreenCounter):
             if self._queue_pending:
                 return
             self._queue_pending = True
-        timer = threading.Timer(QUEUE_COALESCE_S, lambda: self._work.put(self._publish_queue))
+        timer = threading.Timer(QUEUE_COALESCE_S, lambda: self._out.put(self._publish_queue))
         timer.daemon = True
         timer.start()
 
     def _publish_queue(self) -> None:
         with self._queue_lock:
             self._queue_pending = False
-        with session_scope(self.engine) as s:
+        with read_scope(self.engine) as s:
             self.client.publish(self.topics.queue_state(), state.queue_state(s, self.ctx, self.ctx.now()), retain=True)
 
     def _evaluators(self, window_id: str) -> list[str]:

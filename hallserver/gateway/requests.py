@@ -9,12 +9,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, insert, tuple_
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from broker.client import BusClient, decode
 from broker.messages import (
@@ -32,11 +33,13 @@ from hallserver.db import session_scope
 from hallserver.events import Effects, Publisher
 from hallserver.gateway.handlers import Handlers
 from hallserver.models import RequestLog
+from hallserver.services import ticket_rows
 from hallserver.services.context import HallContext
 
 log = logging.getLogger("hallq.gateway")
 _REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9\-_]{8,64})"')
 KNOWN_ACTIONS = frozenset(a for actions in ALLOWED_ACTIONS.values() for a in actions)
+PLAIN_ACTIONS = frozenset({"ticket.issue"})  # handled with no ORM object (services/ticket_rows.py)
 
 
 class RequestJob:
@@ -77,6 +80,7 @@ class Requests:
     client: BusClient
     topics: Topics
     _work: queue.Queue[Callable[[], None] | None]
+    _out: queue.Queue[Callable[[], None] | None]
     _apply: Callable[[Effects], None]
     _on_change: Callable[[str, Any], None]
 
@@ -107,11 +111,19 @@ class Requests:
         for p in pending:
             assert p.reply is not None
             self._reply(p.device_id, p.reply)
-        for p in pending:
-            if p.effects is not None:
-                self._apply(p.effects)  # on the bus right after the replies, on this (the worker's) thread
-                # …and to every other listener (the live floor), even when empty: a rating changes the alerts.
-                self.publisher.changed(p.effects, done=self._on_change)
+        changed = [p.effects for p in pending if p.effects is not None]
+        if changed:
+            self._out.put(partial(self._publish_changes, changed))  # after the replies, off this thread
+
+    def _publish_changes(self, changed: list[Effects]) -> None:
+        """On the publishing thread: each request's changes on the bus, and to every other listener (the
+        live floor), even when empty: a rating changes the alerts."""
+        for effects in changed:
+            try:
+                self._apply(effects)
+            except Exception:  # one request's publication failing must not cost the others theirs
+                log.exception("publishing a request's changes failed")
+            self.publisher.changed(effects, done=self._on_change)
 
     def _parse(self, topic: str, payload: bytes) -> _Pending | None:
         """Who sent what (from the topic), or None for no known device; invalid JSON is answered at once."""
@@ -174,7 +186,9 @@ class Requests:
             if request.device_id is not None and request.device_id != device_id:
                 raise HallError("forbidden", f"请求来自设备 {device_id}，不能以其他设备的名义发出")
             self.handlers.authorize(device, action, request)
-            with s.begin_nested():  # a refusal rolls back this request's work only
+            # A refusal rolls back this request's work only: an ORM savepoint, or a plain one for the actions
+            # that write through plain SQL alone (ticket.issue).
+            with ticket_rows.savepoint(s) if action in PLAIN_ACTIONS else s.begin_nested():
                 data, effects = self.handlers.handle(s, device, action, request)
             reply = Reply(ts=now, request_id=request_id, status="ok", data=data)
             log_rows.append(_log_row(request_id, device_id, action, now, reply))
@@ -185,6 +199,8 @@ class Requests:
             reply = _refusal(now, request_id, exc.code, exc.message, exc.data)
             log_rows.append(_log_row(request_id, device_id, action[:40], now, reply))
             return reply, Effects()
+        except ticket_rows.PlainWriteFailed:
+            raise  # the transaction is given up: every request of the batch is answered `unavailable`
         except Exception:  # a fault in one request must not cost the batch its answers: not logged, retryable
             log.exception("request %s failed", action[:64])
             return _refusal(now, request_id, "unavailable", "系统繁忙，请稍后重试"), Effects()
@@ -194,17 +210,26 @@ class Requests:
 
 
 def _logged(s: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """The stored replies of these (device, request_id) pairs that were answered before: one query a batch."""
+    """The stored replies of these (device, request_id) pairs that were answered before: one plain query a
+    batch, point lookups in the request log's primary key (device_id IN … AND request_id IN …; a row-value
+    IN list makes SQLite scan the whole log), narrowed to the asked pairs here."""
     out: dict[tuple[str, str], str] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), 200):
         chunk = ordered[start : start + 200]
-        rows = s.exec(
-            select(RequestLog.device_id, RequestLog.request_id, RequestLog.reply).where(
-                tuple_(col(RequestLog.device_id), col(RequestLog.request_id)).in_(chunk)
-            )
-        ).all()
-        out.update({(device, request): reply for device, request, reply in rows})
+        devices = sorted({d for d, _ in chunk})
+        params = {f"d{i}": d for i, d in enumerate(devices)} | {f"r{i}": r for i, (_, r) in enumerate(chunk)}
+        statement = (
+            "SELECT device_id, request_id, reply FROM request_log WHERE device_id IN ("
+            + ", ".join(f":d{i}" for i in range(len(devices)))
+            + ") AND request_id IN ("
+            + ", ".join(f":r{i}" for i in range(len(chunk)))
+            + ")"
+        )
+        wanted = set(chunk)
+        for device, request, reply in ticket_rows.run(s, statement, **params):
+            if (device, request) in wanted:
+                out[(device, request)] = reply
     return out
 
 

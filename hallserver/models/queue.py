@@ -89,6 +89,8 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_ticket_person_day", "identity_hash", "service_date"),
         # A group's waiting line of a day in queue order (call next, people ahead, rejoin).
         sa.Index("ix_ticket_line", "service_date", "group_code", "state", "queue_key"),
+        # A group's waiting appointments of a day in slot order (call next: the earliest slot due).
+        sa.Index("ix_ticket_appointment_line", "service_date", "group_code", "state", "appointment_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -4,8 +4,8 @@ staff only with a purpose, and every reveal written to the audit log."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from hallcore.errors import HallError, NotFound
@@ -17,6 +17,7 @@ from hallcore.identity import (
     normalize_id_number,
 )
 from hallserver.models import AuditEntry, Person
+from hallserver.services import ticket_rows
 from hallserver.services.context import HallContext
 
 
@@ -32,10 +33,29 @@ class Revealed:
 
 def remember(session: Session, ctx: HallContext, id_number: str, name: str | None = None) -> Person:
     """The person with this ID number, created on first sight; a newly given name is stored too."""
+    digest = remember_row(session, ctx, id_number, name)
+    # populate_existing: the row as the upsert left it, even when this session had it loaded before.
+    found = select(Person).where(Person.id_hash == digest).execution_options(populate_existing=True)
+    return session.exec(found).one()
+
+
+def remember_row(session: Session, ctx: HallContext, id_number: str, name: str | None = None) -> str:
+    """Create or update the person's row in one statement, reading nothing; returns the identity hash."""
+    statement, row = person_upsert(ctx, id_number, name)
+    ticket_rows.run(session, statement, **row)
+    return str(row["id_hash"])
+
+
+def person_upsert(ctx: HallContext, id_number: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The statement and values that create or update the person's row (ticket_rows.PERSON_KEEP / _NAMED).
+
+    Two kiosks seeing the same citizen at once make one row, not an error. A given name is sealed with the
+    same key as the number, and both are written afresh under the current key (the number is in hand), so a
+    row never holds values under two keys."""
     number = normalize_id_number(id_number)
     digest = identity_hash(ctx.identity_key, number)
     key_id, cipher = ctx.keyring.encrypt(number, aad=digest)
-    row = {
+    row: dict[str, Any] = {
         "id_hash": digest,
         "id_kind": id_kind(number),
         "masked_id": mask_id_number(number),
@@ -43,24 +63,11 @@ def remember(session: Session, ctx: HallContext, id_number: str, name: str | Non
         "id_cipher": cipher,
         "created_at": ctx.now(),
     }
-    # Insert-or-nothing, then read: two kiosks seeing the same citizen at once make one row, not an error.
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(Person).values(**row).on_conflict_do_nothing(index_elements=["id_hash"]))
-    person = session.exec(select(Person).where(Person.id_hash == digest)).one()
     if name and name.strip():
-        # The name is sealed with the same key as the number, so one re-encryption covers the row.
-        _, person.name_cipher = _seal(ctx, person, name.strip())
-        person.masked_name = mask_name(name)
-    session.add(person)
-    session.flush()
-    return person
-
-
-def _seal(ctx: HallContext, person: Person, value: str) -> tuple[str, str]:
-    if person.key_id != ctx.keyring.current:  # keep both values of a row under one key
-        number = ctx.keyring.decrypt(person.key_id, person.id_cipher, aad=person.id_hash)
-        person.key_id, person.id_cipher = ctx.keyring.encrypt(number, aad=person.id_hash)
-    return ctx.keyring.encrypt(value, aad=person.id_hash + ":name")
+        _, row["name_cipher"] = ctx.keyring.encrypt(name.strip(), aad=digest + ":name")
+        row["masked_name"] = mask_name(name)
+        return ticket_rows.PERSON_NAMED, row
+    return ticket_rows.PERSON_KEEP, row
 
 
 def find(session: Session, ctx: HallContext, id_number: str) -> Person | None:

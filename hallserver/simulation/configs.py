@@ -25,7 +25,7 @@ class Setup:
 
     key: str
     label: str
-    policy: str  # a name from allocation.POLICIES or bench.hallsim.proposal.VARIANTS
+    policy: str  # a name from allocation.POLICIES
     windows: tuple[SimWindow, ...]
     baseline: bool = False
     overflow: tuple[OverflowRule, ...] = ()  # manager-approved overflow rules (window ids of `windows`)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from bench.hallsim import proposal
 from bench.hallsim.probes import Behaviour, probe
 from bench.hallsim.runner import resolve, run_scenario
 from hallserver.services import allocation
@@ -57,7 +56,9 @@ def call_order(policy: str, citizens: list[Citizen], s: Scenario | None = None) 
 def test_the_simulator_runs_the_real_policies() -> None:
     assert resolve("balanced") is allocation.balanced
     assert resolve("fifo") is allocation.fifo
-    assert resolve("deadline") is proposal.deadline  # bench-only, reachable only under its own name
+    assert resolve("fair") is allocation.fair
+    with pytest.raises(ValueError):
+        resolve("deadline")  # the bench's old proposal became `fair`: the bench has no policy of its own
     with pytest.raises(ValueError):
         resolve("nonexistent")
 
@@ -168,6 +169,6 @@ def test_appointment_and_green_shares_follow_the_scenario() -> None:
 def test_probes_tell_policies_apart() -> None:
     # The report describes the real policy through these probes, so they must distinguish behaviours.
     assert probe("fifo") == Behaviour(False, False, False)
-    deadline = probe("deadline")
-    assert not deadline.due_appointment_beats_starving and not deadline.unprotected_before_cap
+    fair = probe("fair")
+    assert not fair.due_appointment_beats_starving and not fair.unprotected_before_cap
     assert probe("balanced").unprotected_before_cap  # response ratio favours a short ticket before the cap

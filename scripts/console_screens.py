@@ -42,6 +42,7 @@ from hallserver.db import session_scope, upgrade  # noqa: E402
 from hallserver.services import auth  # noqa: E402
 from hallserver.settings import Settings  # noqa: E402
 from tests.integration.helpers import id_number  # noqa: E402
+from tests.rating_proofs import proven  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PASSWORD = "screens2026"
@@ -102,7 +103,7 @@ class Morning:
         rated.append(self.serve("w17", 5, {"outcome": "咨询"}))
         for visit, level in zip(rated, (5, 5, 4, 1, 5), strict=True):
             if visit is not None:
-                self.post("evaluations", {"visit_id": visit, "level": level})
+                self.post("evaluations", proven(self.http, {"visit_id": visit, "level": level}))
         self.clock.advance(minutes=2)
         self.post("windows/w05/call-next")
         self.post("windows/w05/start")  # 5号窗口 is serving when the pictures are taken

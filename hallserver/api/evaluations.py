@@ -14,14 +14,17 @@ from hallcore.commands import Identity
 from hallserver.api.deps import Auth, HallDep
 from hallserver.api.schemas import Body, Int64, RowId
 from hallserver.models import Evaluation, Rectification
-from hallserver.services import auth, evaluations
+from hallserver.services import auth, evaluations, rating_proof
 from hallserver.services.context import HallContext
+from hallserver.services.rating_proof import Proof
 
 router = APIRouter(tags=["好差评 evaluations"])
 
 
 class EvaluationIn(Body):
-    """A rating: level 1..5 where 5 = 非常满意 (as on the bus)."""
+    """A rating: level 1..5 where 5 = 非常满意 (as on the bus), with the proof that the rater had the visit:
+    the visit's 6-digit rating code or its one-time link token (both in the rating invitation), or the ID
+    card that took the ticket (`identity`). Without one the rating is refused."""
 
     visit_id: RowId | None = None
     ticket: str | None = Field(default=None, max_length=8)
@@ -30,6 +33,8 @@ class EvaluationIn(Body):
     comment: str | None = Field(default=None, max_length=500)
     channel: Literal["kiosk", "qr", "sms", "evaluator"] = "qr"
     identity: Identity | None = None
+    code: str | None = Field(default=None, min_length=6, max_length=6, pattern=r"^\d{6}$", description="评价码")
+    token: str | None = Field(default=None, max_length=80, description="评价链接中的令牌")
 
 
 class NoteIn(Body):
@@ -46,11 +51,25 @@ class RectifyIn(Body):
 
 
 class FollowupIn(Body):
-    """The citizen's rating of the rectification."""
+    """The citizen's rating of the rectification, with the proof of the rated visit (as for a rating)."""
 
     level: int = Field(ge=1, le=5)
     channel: Literal["kiosk", "qr", "sms", "evaluator"] = "sms"
     comment: str | None = Field(default=None, max_length=500)
+    identity: Identity | None = None
+    code: str | None = Field(default=None, min_length=6, max_length=6, pattern=r"^\d{6}$", description="评价码")
+    token: str | None = Field(default=None, max_length=80, description="评价链接中的令牌")
+
+
+def _proof(body: EvaluationIn | FollowupIn) -> Proof:
+    """What the caller shows: the link token, else the rating code, else the ID card (REST has no device)."""
+    if body.token:
+        return Proof(token=body.token)
+    if body.code:
+        return Proof(code=body.code)
+    if body.identity is not None:
+        return Proof(id_number=body.identity.id_number)
+    raise rating_proof.NotProven()
 
 
 def rectification_view(r: Rectification, ctx: HallContext) -> dict[str, Any]:
@@ -85,7 +104,9 @@ def _owner(principal: auth.Principal, r: Rectification) -> None:
 
 @router.post("/evaluations", status_code=201, summary="提交评价（一次一评）")
 def submit(body: EvaluationIn, hall: HallDep) -> dict[str, Any]:
-    """Rate a visit by id or by today's ticket number; a 差评 opens a rectification."""
+    """Rate a visit by id or by today's ticket number, proven by its rating code, link or ID card (an
+    evaluator at the window rates over the bus); a 差评 opens a rectification."""
+    proof = _proof(body)
     with hall.tx() as s:
         evaluation, case = evaluations.submit(
             s,
@@ -97,6 +118,7 @@ def submit(body: EvaluationIn, hall: HallDep) -> dict[str, Any]:
             body.indicators,
             body.comment,
             body.identity.id_number if body.identity else None,
+            proof=proof,
         )
         return {
             "evaluation": asdict(evaluations.view(evaluation, hall.ctx)),
@@ -169,7 +191,10 @@ def close(rectification_id: RowId, body: NoteIn, hall: HallDep, principal: Auth)
 
 @router.post("/rectifications/{rectification_id}/followup", status_code=201, summary="群众对整改结果的回评")
 def followup(rectification_id: RowId, body: FollowupIn, hall: HallDep) -> dict[str, Any]:
-    """The citizen rates the rectification (from the SMS or QR link); rectified → confirmed."""
+    """The citizen rates the rectification, proven like a rating; rectified → confirmed."""
+    proof = _proof(body)
     with hall.tx() as s:
-        evaluation = evaluations.followup(s, hall.ctx, rectification_id, body.level, body.channel, body.comment)
+        evaluation = evaluations.followup(
+            s, hall.ctx, rectification_id, body.level, body.channel, body.comment, proof=proof
+        )
         return {"evaluation": asdict(evaluations.view(evaluation, hall.ctx))}

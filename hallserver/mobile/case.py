@@ -7,6 +7,7 @@ import hmac
 
 from fastapi.responses import HTMLResponse
 
+from hallserver.mobile.case_by_id import id_form
 from hallserver.mobile.hall import Hall
 from hallserver.mobile.html import e, page
 from hallserver.mobile.limits import AttemptLimit
@@ -29,8 +30,8 @@ def _form(serial: str = "", message: str | None = None) -> str:
 
 
 def case_form(hall: Hall) -> HTMLResponse:
-    """The empty form."""
-    return page("办件进度", _form(), hall.ctx.profile.hall.name)
+    """The empty form, and below it the lookup by ID number and SMS code."""
+    return page("办件进度", _form() + id_form(), hall.ctx.profile.hall.name)
 
 
 def case_result(hall: Hall, client: str, fields: dict[str, str] | None, limit: AttemptLimit) -> HTMLResponse:
@@ -46,8 +47,11 @@ def case_result(hall: Hall, client: str, fields: dict[str, str] | None, limit: A
         return page("办件进度", _form(serial, "查询次数过多，请10分钟后再试，或到大厅咨询台查询"), name, 429)
     if not hmac.compare_digest(rating_proof.case_query_code(hall.ctx, serial), code):
         return page("办件进度", _form(serial, NOT_FOUND), name, 404)
-    with hall.tx() as s:
-        found = case_progress.progress(s, hall.ctx, serial_no=serial)
+    try:
+        with hall.tx() as s:
+            found = case_progress.progress(s, hall.ctx, serial_no=serial)
+    except case_progress.CityUnavailable:
+        return page("办件进度", _form(serial, case_progress.CITY_DOWN), name, 503)
     if not found:
         return page("办件进度", _form(serial, NOT_FOUND), name, 404)
     p = found[0]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hallserver.mobile import case, complaint, rate, ticket_guide
+from hallserver.mobile import case, case_by_id, complaint, rate, ticket_guide, ticket_notify
 from hallserver.mobile.forms import read_form
 from hallserver.mobile.hall import HallDep
 from hallserver.mobile.html import error
 from hallserver.mobile.limits import AttemptLimit
+from hallserver.services.case_lookup_code import LookupCodes
 
 router = APIRouter(prefix="/m", include_in_schema=False)
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.=")
@@ -27,6 +28,14 @@ def _limit(request: Request) -> AttemptLimit:
     return limit
 
 
+def _codes(request: Request) -> LookupCodes:
+    """The pending ID-and-SMS-code lookups of this app."""
+    codes: LookupCodes | None = getattr(request.app.state, "mobile_lookup_codes", None)
+    if codes is None:
+        codes = request.app.state.mobile_lookup_codes = LookupCodes()
+    return codes
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -37,6 +46,25 @@ def ticket(token: str, hall: HallDep) -> HTMLResponse:
     if not _token_ok(token):
         return error("排队进度", "没有找到这张排队凭条，请核对二维码或咨询工作人员", hall.ctx.profile.hall.name, 404)
     return ticket_guide.ticket_page(hall, token)
+
+
+@router.get("/t/{token}/notify", response_class=HTMLResponse)
+def ticket_notify_form(token: str, hall: HallDep) -> HTMLResponse:
+    """短信提醒: the number and consent form of a ticket."""
+    if not _token_ok(token):
+        return error("短信提醒", "没有找到这张排队凭条，请核对二维码或咨询工作人员", hall.ctx.profile.hall.name, 404)
+    return ticket_notify.form_page(hall, token)
+
+
+@router.post("/t/{token}/notify", response_class=HTMLResponse)
+async def ticket_notify_submit(token: str, request: Request, hall: HallDep) -> HTMLResponse:
+    """A phone number, with consent, for the ticket's messages."""
+    if not _token_ok(token):
+        return error("短信提醒", "没有找到这张排队凭条，请核对二维码或咨询工作人员", hall.ctx.profile.hall.name, 404)
+    limit: AttemptLimit | None = getattr(request.app.state, "mobile_notify_limit", None)
+    if limit is None:
+        limit = request.app.state.mobile_notify_limit = AttemptLimit(attempts=3)
+    return ticket_notify.subscribe(hall, token, _client(request), await read_form(request), limit)
 
 
 @router.get("/guide/{code}", response_class=HTMLResponse)
@@ -58,6 +86,18 @@ async def case_query(request: Request, hall: HallDep) -> HTMLResponse:
     """办件进度 by serial + 查询码, a few tries per client."""
     fields = await read_form(request)
     return case.case_result(hall, _client(request), fields, _limit(request))
+
+
+@router.post("/case/id", response_class=HTMLResponse)
+async def case_by_id_request(request: Request, hall: HallDep) -> HTMLResponse:
+    """凭身份证查询: send a one-time SMS code if a phone is on file (the same answer either way)."""
+    return case_by_id.request_code(hall, _codes(request), _client(request), await read_form(request))
+
+
+@router.post("/case/id/verify", response_class=HTMLResponse)
+async def case_by_id_verify(request: Request, hall: HallDep) -> HTMLResponse:
+    """The person's cases, once the SMS code matches (5 tries, 5 minutes)."""
+    return case_by_id.verify(hall, _codes(request), await read_form(request))
 
 
 @router.get("/rate/{token}", response_class=HTMLResponse)

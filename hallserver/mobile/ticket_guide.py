@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from hallserver.mobile.hall import Hall
 from hallserver.mobile.html import e, error, page
+from hallserver.mobile.ticket_notify import link
 from hallserver.models import Ticket, TicketState
 from hallserver.services import estimates, tickets
 from hallserver.services.lifecycle import STATE_LABELS
@@ -47,7 +48,8 @@ def ticket_page(hall: Hall, token: str) -> HTMLResponse:
             + f'<p class="muted">本页每{REFRESH_S}秒自动刷新；过号请到咨询台。</p></div>'
         )
     live = state in (TicketState.waiting, TicketState.called, TicketState.serving)
-    return page("排队进度", body, name, refresh=REFRESH_S if live else None)
+    waiting = state == TicketState.waiting and ticket.service_date == hall.ctx.today()
+    return page("排队进度", body + (link(token) if waiting else ""), name, refresh=REFRESH_S if live else None)
 
 
 def _time_limit(statutory: int, promised: int) -> str:

@@ -81,6 +81,7 @@ class SmscSimulator:
         self.rate_per_s = rate_per_s
         self.receipts = receipts
         self.throttle_next = 0  # refuse this many next submits with ESME_RTHROTTLED
+        self.down_after: int | None = None  # go down right after accepting this many messages in all
         self.undeliverable: set[str] = set()  # destinations whose receipt says UNDELIV
         self.submitted: list[Submitted] = []
         self.throttled = 0
@@ -239,6 +240,9 @@ class SmscSimulator:
         if self.receipts and m.registered & 0x01 and s.bound_as == BIND_TRANSCEIVER:
             stat = "UNDELIV" if item.destination in self.undeliverable else "DELIVRD"
             s.send(DELIVER_SM, ESME_ROK, s.next_seq(), _receipt_body(item, stat))
+        if self.down_after is not None and len(self.submitted) >= self.down_after:
+            self.down_after = None
+            self.stop()  # an outage in the middle of a batch: the response went out, the next submit fails
 
     def _over_rate(self) -> bool:
         with self._lock:

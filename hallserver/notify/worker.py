@@ -72,8 +72,10 @@ class Notifier:
         interval_s: float = 2.0,
         slow_scan_s: float = 60.0,
         batch: int = 20,
+        base_url: str | None = None,
     ) -> None:
         self.ctx, self.engine, self.channels = ctx, engine, channels
+        self.base_url = base_url  # the server's public address, for the links in messages
         self.rules = rules or TriggerRules()
         self.policy = policy or Policy()
         self.interval_s, self.slow_scan_s, self.batch = interval_s, slow_scan_s, batch
@@ -82,13 +84,15 @@ class Notifier:
         self._thread = threading.Thread(target=self._loop, name="hallq-notify", daemon=True)
 
     @classmethod
-    def from_settings(cls, ctx: HallContext, engine: Engine, settings: NotifySettings | None = None) -> Notifier:
-        """The notifier the server runs, configured from HALLQ_NOTIFY_… ."""
+    def from_settings(
+        cls, ctx: HallContext, engine: Engine, settings: NotifySettings | None = None, base_url: str | None = None
+    ) -> Notifier:
+        """The notifier the server runs, configured from HALLQ_NOTIFY_… and the server's public address."""
         settings = settings or NotifySettings()
         policy = Policy(per_hour=settings.per_hour, per_day=settings.per_day)
         return cls(
             ctx, engine, channels_from(settings, ctx), TriggerRules(near_turn=settings.near_turn), policy,
-            settings.interval_s, settings.slow_scan_s,
+            settings.interval_s, settings.slow_scan_s, base_url=base_url,
         )  # fmt: skip
 
     def run_once(self, slow: bool | None = None) -> Round:
@@ -104,7 +108,7 @@ class Notifier:
         self._take_inbound(done)
         while True:
             with session_scope(self.engine) as s:
-                claimed = outbox.claim_due(s, self.ctx, list(self.channels), self.batch, self.policy)
+                claimed = outbox.claim_due(s, self.ctx, list(self.channels), self.batch, self.policy, self.base_url)
             if not claimed:
                 break
             for message in claimed:

@@ -17,9 +17,10 @@ from hallserver.services import people, rating_proof
 from hallserver.services.context import HallContext
 from hallserver.services.rating_proof import Proof
 
-# Channels where the rater must prove the visit (rating_proof): a kiosk anyone can walk up to, and the
-# phone link. The evaluator is bound to its window and rates the visit that window just ended.
-PROVEN_CHANNELS = ("kiosk",)
+# The one channel whose rater is vouched for by the device itself: an evaluator is bound to its window (its
+# broker account) and rates the visit that window just ended. Every other rating needs a proof of the visit
+# (rating_proof) or an adapter's `vouched` (the SMS reply from the number the invitation went to).
+DEVICE_CHANNELS = ("evaluator",)
 
 # open → called_back → rectified → confirmed (follow-up rating) → closed
 RECTIFICATION_FLOW = {
@@ -104,14 +105,16 @@ def submit(
     comment: str | None = None,
     rater_id_number: str | None = None,
     proof: Proof | None = None,
+    vouched: bool = False,
 ) -> tuple[Evaluation, Rectification | None]:
-    """Rate a visit once (一次一评); a 差评 opens a rectification owned by the serving department. On a kiosk,
-    and whenever a proof is given, the rater must prove the visit was theirs (rating_proof.check)."""
+    """Rate a visit once (一次一评); a 差评 opens a rectification owned by the serving department. The rater
+    must prove the visit was theirs (rating_proof.check) unless rating on the window's evaluator or vouched
+    for by the adapter; a proof, whenever given, is checked."""
     if channel not in ratings.CHANNELS:
         raise HallError("invalid", f"未知的评价渠道 {channel}")
     code = ratings.wire_to_gb(level)
     visit = _visit(session, ctx, visit_id, ticket)
-    if channel in PROVEN_CHANNELS or proof is not None:
+    if proof is not None or not (vouched or channel in DEVICE_CHANNELS):
         rating_proof.check(session, ctx, visit, proof)
         rater_id_number = rater_id_number or (proof.id_number if proof else None)
     rater = people.remember(session, ctx, rater_id_number) if rater_id_number else None
@@ -215,8 +218,16 @@ def followup(
     level: int,
     channel: str,
     comment: str | None = None,
+    proof: Proof | None = None,
+    vouched: bool = False,
 ) -> Evaluation:
-    """The citizen's follow-up rating after rectification: the one second rating a visit may get."""
+    """The citizen's follow-up rating after rectification: the one second rating a visit may get, proven
+    like the first (rating code or ID card of the visit; no age limit) unless the adapter vouches for it."""
+    case = session.get(Rectification, rectification_id)
+    if case is not None and (proof is not None or not vouched):
+        visit = session.get(Visit, case.visit_id)
+        assert visit is not None
+        rating_proof.check(session, ctx, visit, proof, any_age=True)
     case = _step(session, ctx, rectification_id, "followup")
     first = session.get(Evaluation, case.evaluation_id)
     assert first is not None

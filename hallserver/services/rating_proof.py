@@ -3,7 +3,9 @@
 A visit may be rated by the ID card that took its ticket (keyed-hash match), by its 6-digit rating code (in
 the rating invitation), or through its one-time phone link (/m/rate/{token}). Codes and tokens are keyed
 HMACs of the visit (derived from the identity key, domain-separated), so nothing extra is stored: a link is
-single-use because a visit takes one initial rating (一次一评), and it expires with its embedded date.
+single-use because a visit takes one initial rating (一次一评), and it expires with its embedded date. A
+visit's code may be tried wrong five times a day; then only the card or the link prove it (no guessing a
+6-digit code by trying them all).
 
 The case query code (查询码) printed next to a case's serial number is derived the same way."""
 
@@ -12,6 +14,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
+import weakref
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +28,18 @@ from hallserver.models import Person, Visit
 from hallserver.services.context import HallContext
 
 RATE_DAYS = 7  # a visit may be rated this many days after it ended
+CODE_TRIES = 5  # wrong rating codes per visit per day: a 6-digit code must not be guessed by trying them all
+TOO_MANY_CODES = "评价码输错次数过多，请刷取号时使用的身份证，或点击评价短信中的链接评价"
 REFUSED = "无法核实您办理过这次业务，不能评价：请刷取号时使用的身份证，或输入评价短信中的评价码"
+
+
+class NotProven(HallError):
+    """The rater could not prove the visit (`forbidden`, HTTP 403)."""
+
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__("forbidden", REFUSED)
 
 
 @dataclass(frozen=True)
@@ -35,8 +51,9 @@ class Proof:
     token: str | None = None
 
 
-def _mac(ctx: HallContext, purpose: str, text: str) -> bytes:
-    key = hmac.new(ctx.identity_key, f"hallq-{purpose}".encode(), hashlib.sha256).digest()
+def _mac(ctx: HallContext, purpose: str, text: str, city_wide: bool = False) -> bytes:
+    secret = ctx.proof_key if city_wide else ctx.identity_key
+    key = hmac.new(secret, f"hallq-{purpose}".encode(), hashlib.sha256).digest()
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
 
 
@@ -50,8 +67,9 @@ def rating_code(ctx: HallContext, visit: Visit) -> str:
 
 
 def case_query_code(ctx: HallContext, serial_no: str) -> str:
-    """The 6-digit 查询码 printed on the receipt beside the serial number (serials alone are guessable)."""
-    return _digits(_mac(ctx, "case-query", serial_no.strip().upper()), 6)
+    """The 6-digit 查询码 printed on the receipt beside the serial number (serials alone are guessable). Under the
+    city's key when the hall is linked, so the phone page of any hall of the city can check it."""
+    return _digits(_mac(ctx, "case-query", serial_no.strip().upper(), city_wide=True), 6)
 
 
 def rating_token(ctx: HallContext, visit: Visit) -> str:
@@ -80,24 +98,65 @@ def visit_of_token(session: Session, ctx: HallContext, token: str) -> Visit:
     return visit
 
 
-def check(session: Session, ctx: HallContext, visit: Visit, proof: Proof | None) -> None:
-    """Refuse (`forbidden`) unless the proof ties the rater to this visit, or the visit is too old to rate."""
+def check(session: Session, ctx: HallContext, visit: Visit, proof: Proof | None, *, any_age: bool = False) -> None:
+    """Refuse (`forbidden`) unless the proof ties the rater to this visit, or (unless `any_age`, as for the
+    follow-up rating of a rectification) the visit is too old to rate."""
     if proof is None:
-        raise HallError("forbidden", REFUSED)
-    if ctx.today() > visit.service_date + timedelta(days=RATE_DAYS):
+        raise NotProven()
+    if not any_age and ctx.today() > visit.service_date + timedelta(days=RATE_DAYS):
         raise HallError("expired", "这次办事已超过7天，不能再评价")
     if proof.token is not None:
         if visit_of_token(session, ctx, proof.token).id == visit.id:
             return
     elif proof.code is not None:
+        _code_guard(ctx, visit)
         if hmac.compare_digest(rating_code(ctx, visit), proof.code.strip()):
             return
+        _code_failed(ctx, visit)
     elif proof.id_number is not None and visit.person_id is not None:
         person = session.get(Person, visit.person_id)
         digest = _hash_or_none(ctx, proof.id_number)
         if person is not None and digest is not None and hmac.compare_digest(person.id_hash, digest):
             return
-    raise HallError("forbidden", REFUSED)
+    raise NotProven()
+
+
+# Wrong rating codes per hall context and visit, for the last day (in memory: a restart forgets them, which
+# costs an attacker a restart per five guesses).
+_failures: dict[int, dict[int, deque[datetime]]] = {}
+_failures_lock = threading.Lock()
+
+
+def _failed_codes(ctx: HallContext, visit: Visit) -> deque[datetime]:
+    key = id(ctx)
+    with _failures_lock:
+        if key not in _failures:
+            _failures[key] = {}
+            weakref.finalize(ctx, _failures.pop, key, None)
+        seen = _failures[key].setdefault(visit.id or 0, deque())
+        while seen and ctx.now() - seen[0] >= timedelta(days=1):
+            seen.popleft()
+        return seen
+
+
+class TooManyCodes(HallError):
+    """Five wrong rating codes for a visit today (`too_many_tries`, HTTP 429): the card or the link still work."""
+
+    http_status = 429
+
+    def __init__(self) -> None:
+        super().__init__("too_many_tries", TOO_MANY_CODES)
+
+
+def _code_guard(ctx: HallContext, visit: Visit) -> None:
+    if len(_failed_codes(ctx, visit)) >= CODE_TRIES:
+        raise TooManyCodes()
+
+
+def _code_failed(ctx: HallContext, visit: Visit) -> None:
+    seen = _failed_codes(ctx, visit)
+    with _failures_lock:
+        seen.append(ctx.now())
 
 
 def _hash_or_none(ctx: HallContext, id_number: str) -> str | None:

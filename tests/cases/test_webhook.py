@@ -132,14 +132,14 @@ def test_an_event_older_than_the_cases_last_change_is_not_applied(case_hall: Cas
 def test_unknown_and_foreign_serials_get_the_same_not_found(case_hall: CaseHall) -> None:
     serial = case_hall.accept()["serial_no"]
     unknown = error(
-        case_hall.push(event("11440300MB2D41730K0001721020000002026112399999", "reviewing", 1)), 404, "not_found"
+        case_hall.push(event("11440300MB2D41730K00017210200000020261123000199999", "reviewing", 1)), 404, "not_found"
     )
     assert "流水号" in unknown["message"]
     # 市社会保险基金管理局 (its own valid secret) may not move a 公安 case, and learns nothing about it.
     shebao = departments.rotate(case_hall.secret_dir, "shebao")
     foreign = case_hall.push(event(serial, "reviewing", 2), secret=shebao, department="shebao")
     assert error(foreign, 404, "not_found")["message"] == unknown["message"].replace(
-        "11440300MB2D41730K0001721020000002026112399999", serial
+        "11440300MB2D41730K00017210200000020261123000199999", serial
     )
     assert [r.code for r in _records(case_hall, serial)] == ["not_found"]
     assert _status(case_hall, serial) == "已受理"

@@ -1,4 +1,4 @@
-"""The evaluation desk in headless Chromium: a 差评 submitted as the window evaluator does opens a
+"""The evaluation desk in headless Chromium: a 差评 submitted with the rating code opens a
 rectification; a manager works it through callback and measures, is refused closing before the citizen's
 follow-up (the server's message is shown), and closes it after; an overdue case is highlighted. The
 rater's identity never reaches the page."""
@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 
 from tests.console.conftest import Console, LiveHall
 from tests.integration.helpers import id_number
+from tests.rating_proofs import followup_code, rating_code
 
 API = "/api/v1"
 ITEM = "11440300MB2D41730K000172102000000"  # 居住证申领
@@ -24,7 +25,7 @@ def ok(response: Any, status: int = 200) -> Any:
 
 
 def bad_rating(hall: LiveHall, seed: int, comment: str) -> int:
-    """Serve a visit at w05 and rate it 非常不满意 as the evaluator does; returns the rectification id."""
+    """Serve a visit at w05 and rate it 非常不满意 with its rating code; returns the rectification id."""
     http, staff = hall.http, hall.headers("s05")
     ok(
         http.post(
@@ -49,8 +50,9 @@ def bad_rating(hall: LiveHall, seed: int, comment: str) -> int:
                 "level": 1,
                 "indicators": {"attitude": 1},
                 "comment": comment,
-                "channel": "evaluator",
-                "identity": {"method": "id_card", "id_number": RATER},
+                "channel": "qr",
+                "identity": {"method": "id_card", "id_number": RATER},  # the rater, proven by the code
+                "code": rating_code(http, visit["id"]),
             },
         ),
         201,
@@ -86,7 +88,8 @@ def test_a_bad_rating_is_worked_to_closed(console: Console, live_hall: LiveHall)
     assert "已整改" in refused
     console.screenshot("desk-refused")
 
-    ok(live_hall.http.post(f"{API}/rectifications/{case}/followup", json={"level": 5, "channel": "sms"}), 201)
+    followup = {"level": 5, "channel": "sms", "code": followup_code(live_hall.http, case)}
+    ok(live_hall.http.post(f"{API}/rectifications/{case}/followup", json=followup), 201)
     console.driver.refresh()
     console.find("#desk-tabs .tab[data-tab='all']").click()
     console.find(f"#ledger-table tr[data-id='{case}']").click()

@@ -20,6 +20,7 @@ from hallserver.live.hub import LiveHub
 from hallserver.live.tickets import StreamTickets
 from tests.console.conftest import LiveHall
 from tests.console.sse import Event, SseReader
+from tests.rating_proofs import proven
 
 
 def open_stream(hall: LiveHall, last: str | None = None, headers: dict[str, str] | None = None) -> SseReader:
@@ -226,7 +227,7 @@ def test_a_new_bad_review_reaches_the_alerts(live_hall: LiveHall) -> None:
         reader.wait_for(lambda e: e.kind == "snapshot")
         live_hall.bus.http.app.state.hall.live.tick_s = 0.3  # type: ignore[attr-defined]  # REST ratings: next tick
         visit = serve(http, live_hall.bus.clock, "w16", 3, 6)
-        rated = http.post("/api/v1/evaluations", json={"visit_id": visit, "level": 1})
+        rated = http.post("/api/v1/evaluations", json=proven(http, {"visit_id": visit, "level": 1}))
         assert rated.status_code == 201 and rated.json()["rectification_id"]
         event = reader.wait_for(
             lambda e: e.kind == "alerts" and any(a["kind"] == "bad_review" for a in e.data["alerts"])

@@ -18,6 +18,7 @@ from hallserver.api.reports import HEADERS
 from hallserver.models import Visit
 from hallserver.presentation import charts
 from tests.conftest import login
+from tests.rating_proofs import proven
 
 API = "/api/v1"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -53,9 +54,9 @@ def seeded(client: TestClient, clock: ManualClock) -> dict[str, int]:
     rectified on time."""
     visits = {f"w16-{i}": serve(client, clock, "w16", 5 * i, 10) for i in (1, 2, 3)}
     visits["w17-1"] = serve(client, clock, "w17", 2, 4)
-    ok(client.post(f"{API}/evaluations", json={"visit_id": visits["w16-1"], "level": 5}))
-    bad = ok(client.post(f"{API}/evaluations", json={"visit_id": visits["w16-2"], "level": 1}))
-    ok(client.post(f"{API}/evaluations", json={"visit_id": visits["w17-1"], "level": 4}))
+    ok(client.post(f"{API}/evaluations", json=proven(client, {"visit_id": visits["w16-1"], "level": 5})))
+    bad = ok(client.post(f"{API}/evaluations", json=proven(client, {"visit_id": visits["w16-2"], "level": 1})))
+    ok(client.post(f"{API}/evaluations", json=proven(client, {"visit_id": visits["w17-1"], "level": 4})))
     case = bad["rectification_id"]
     ok(client.post(f"{API}/rectifications/{case}/callback", json={"note": "已电话回访，群众反映等候久"}))
     ok(client.post(f"{API}/rectifications/{case}/rectify", json={"measures": "增开窗口", "result": "已整改"}))
@@ -178,7 +179,7 @@ def test_one_visit_and_a_rectification_not_yet_due(client: TestClient, clock: Ma
     ok(client.post(f"{API}/windows/w17/finish", json={"outcome": "咨询"}))
     with Session(client.app.state.hall.engine) as s:  # type: ignore[attr-defined]
         visit_id = int(s.exec(select(func.max(Visit.id))).one() or 0)
-    ok(client.post(f"{API}/evaluations", json={"visit_id": visit_id, "level": 1}))
+    ok(client.post(f"{API}/evaluations", json=proven(client, {"visit_id": visit_id, "level": 1})))
     params = {"period": "day", "by": "window", "day": "2026-11-23"}
     (row,) = ok(client.get(f"{API}/reports", params=params))["rows"]
     assert (row["wait_mean_min"], row["wait_p90_min"]) == (1.7, 1.7)  # 100 s, not the bucket's 120 s

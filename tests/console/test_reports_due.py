@@ -4,6 +4,7 @@ page's summary calls it 0.0% on time (it says 未到期); once its deadline pass
 from __future__ import annotations
 
 from tests.console.conftest import Console
+from tests.rating_proofs import proven
 
 API = "/api/v1"
 
@@ -21,7 +22,7 @@ def test_a_rectification_not_yet_due_is_not_late(console: Console) -> None:
         http.post(f"{API}/windows/w17/{action}").raise_for_status()
     http.post(f"{API}/windows/w17/finish", json={"outcome": "咨询"}).raise_for_status()
     visit = http.get(f"{API}/visits", params={"window_id": "w17"}).json()[-1]["id"]
-    http.post(f"{API}/evaluations", json={"visit_id": visit, "level": 1}).raise_for_status()
+    http.post(f"{API}/evaluations", json=proven(http, {"visit_id": visit, "level": 1})).raise_for_status()
 
     open_reports(console)
     assert console.text("#sum-ontime") == "按期整改率\n未到期"

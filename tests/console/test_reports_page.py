@@ -14,14 +14,16 @@ from selenium.webdriver.common.by import By
 from hallserver.api.reports import HEADERS
 from tests.console.conftest import SCREENS, Console
 from tests.console.test_reports import serve
+from tests.rating_proofs import proven
 
 
 def seed(console: Console) -> None:
     """Three consultations at 16号窗口, one at 17号窗口, a 差评 rectified on time."""
     http, clock = console.hall.http, console.hall.bus.clock
     visits = [serve(http, clock, "w16", 5 * i, 10) for i in (1, 2, 3)] + [serve(http, clock, "w17", 2, 4)]
-    http.post("/api/v1/evaluations", json={"visit_id": visits[0], "level": 5})
-    case = http.post("/api/v1/evaluations", json={"visit_id": visits[1], "level": 1}).json()["rectification_id"]
+    http.post("/api/v1/evaluations", json=proven(http, {"visit_id": visits[0], "level": 5}))
+    bad = http.post("/api/v1/evaluations", json=proven(http, {"visit_id": visits[1], "level": 1}))
+    case = bad.json()["rectification_id"]
     http.post(f"/api/v1/rectifications/{case}/callback", json={"note": "已电话回访"})
     http.post(f"/api/v1/rectifications/{case}/rectify", json={"measures": "增开窗口", "result": "已整改"})
 

@@ -12,6 +12,7 @@ from kiosk.printer.layout import render
 from tests.conftest import login
 from tests.gateway.fixtures import Bus
 from tests.integration.helpers import id_number
+from tests.rating_proofs import rating_code
 
 API = "/api/v1"
 ITEM = "11440300MB2D41730K000172102000000"  # 居住证申领 (容缺: 住所或就业证明)
@@ -142,8 +143,9 @@ def test_nobody_sees_the_raters_identity(bus: Bus) -> None:
             json={
                 "visit_id": visit["id"],
                 "level": 1,
-                "channel": "evaluator",
+                "channel": "qr",
                 "identity": {"method": "id_card", "id_number": rater},
+                "code": rating_code(bus.http, visit["id"]),  # the invitation's code proves the visit
             },
         ),
         201,

@@ -95,7 +95,7 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
     ok(client.post(f"{API}/windows/w05/finish", headers=window, json={"outcome": "受理", "delivery": "邮寄"}))
     second = ok(client.get(f"{API}/visits", params={"window_id": "w05"}, headers=window))[0]
     serial = second["serial_no"]
-    assert serial == f"{ITEM}2026022400001"
+    assert serial == f"{ITEM}20260224" + "0001" + "00001"  # item code + date + hall code + daily sequence
 
     # Progress: by serial number and by ID card; promised in working days from the calendar.
     by_serial = ok(client.get(f"{API}/progress", params={"serial_no": serial}))
@@ -120,7 +120,8 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
         201,
     )
     assert rated["is_bad"] is True and rated["evaluation"]["label"] == "非常不满意"
-    again = client.post(f"{API}/evaluations", json={"visit_id": second["id"], "level": 5, "channel": "qr"})
+    card = {"method": "id_card", "id_number": PERSON}  # the card that took the ticket proves the visit
+    again = client.post(f"{API}/evaluations", json={"visit_id": second["id"], "level": 5, "identity": card})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
     case_id = rated["rectification_id"]
     desk_view = ok(client.get(f"{API}/rectifications", headers=desk))
@@ -135,7 +136,7 @@ def test_a_case_from_booking_to_follow_up(hall: tuple[TestClient, ManualClock, P
             json={"measures": "高峰时段增开窗口", "result": "等候时间缩短"},
         )
     )
-    ok(client.post(f"{API}/rectifications/{case_id}/followup", json={"level": 5, "channel": "sms"}), 201)
+    ok(client.post(f"{API}/rectifications/{case_id}/followup", json={"level": 5, "identity": card}), 201)
     closed = ok(client.post(f"{API}/rectifications/{case_id}/close", headers=desk, json={"note": "群众满意"}))
     assert closed["state"] == "closed"
 

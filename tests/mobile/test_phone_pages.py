@@ -111,7 +111,7 @@ def test_case_progress_needs_the_serial_and_its_query_code(phone: Phone) -> None
 
 
 def test_case_lookups_are_rate_limited_per_client(phone: Phone) -> None:
-    form = {"serial": "11440300MB2D41730K0001721020000002026112300001", "code": "000000"}
+    form = {"serial": "11440300MB2D41730K00017210200000020261123000100001", "code": "000000"}
     statuses = [phone.http.post("/m/case", data=form).status_code for _ in range(6)]
     assert statuses[:5] == [404] * 5 and statuses[5] == 429
     refused = phone.http.post("/m/case", data=form)

@@ -47,14 +47,14 @@ def sim() -> Iterator[SmscSimulator]:
 def notifier(ctx: HallContext, db: Engine, sim: SmscSimulator) -> Iterator[Notifier]:
     """Sends SMS to the simulator through smpplib."""
     channel = SmppChannel(SmppAccount("127.0.0.1", sim.port, "hallq", "secret", timeout_s=5))
-    n = Notifier(ctx, db, {"sms": channel}, TriggerRules(near_turn=3), Policy())
+    n = Notifier(ctx, db, {"sms": channel}, TriggerRules(near_turn=3), Policy(), base_url="http://hall.test:8000")
     yield n
     n.stop()
 
 
 def subscribe_ticket(db: Engine, ctx: HallContext, phone: str = PHONE, **kw: object) -> int:
     """Issue an anonymous consultation ticket and give it a number through the kiosk's consent path."""
-    ticket = issue(db, ctx, group="consult", **kw)  # type: ignore[arg-type]
+    ticket = issue(db, ctx, group="consult", **kw)
     with session_scope(db) as s:
         contacts.from_kiosk(s, ctx, ContactConsent(phone=phone, consent=True, ticket=ticket.number), "kiosk-01")
     assert ticket.id is not None

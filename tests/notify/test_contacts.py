@@ -48,13 +48,15 @@ def test_numbers_are_normalised_and_masked() -> None:
 
 
 def test_every_template_fits_one_long_sms_and_needs_its_parameters(ctx: HallContext) -> None:
-    serial = "11440300MB2D41730K2026120800001"
+    serial = "11440300MB2D41730K20261208000100001"
     sample = {"ticket": "A1234", "ahead": 3, "group": "公安户政", "date": "12月08日", "time": "09:30",
               "item": "居住证申领（首次申领）", "deadline": "2026年12月18日", "serial": serial,
-              "status": "审查中", "place": "1楼综合窗口"}  # fmt: skip
+              "status": "审查中", "place": "1楼综合窗口", "code": "123456",
+              "link": "https://zwfw.example.gov.cn/m/rate/1234567.20261130.AAAAAAAAAAAAAAAAAAAAAAAA"}  # fmt: skip
     for name in templates.TEMPLATES:
         text = templates.render(name, sample, ctx.profile.hall.name)
-        assert len(text.encode("utf-16-be")) <= 260, name  # one submit_sm (message_payload)
+        # one submit_sm (message_payload): two UCS-2 segments, three for the invitation with its link
+        assert len(text) <= (201 if name == "rating_invite" else 130), (name, len(text))
         assert text.startswith(f"【{ctx.profile.hall.name}】") and text.endswith("回复TD退订")
     with pytest.raises(HallError, match="缺少参数"):
         templates.render("near_turn", {"ticket": "A001"}, "x")

@@ -167,7 +167,7 @@ def test_a_digit_reply_rates_the_visit_of_the_invitation(
     clock.advance(minutes=11)
     notifier.run_once(slow=True)  # the rating scan queues the invitation
     _rounds_until(notifier, lambda: bool(sim.submitted))
-    assert "请回复数字评价本次服务" in sim.submitted[0].text
+    assert "或回复数字：5非常满意" in sim.submitted[0].text and "http://hall.test:8000/m/rate/" in sim.submitted[0].text
     assert sim.mo(PHONE, "5")
 
     def rated() -> bool:

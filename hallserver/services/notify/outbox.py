@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select, update
 
 from hallserver.models import Contact, DeliveryLog, OutboxMessage, OutboxState
 from hallserver.services.context import HallContext
+from hallserver.services.notify import links as notify_links
 from hallserver.services.notify import templates
 from hallserver.services.notify.contacts import phone_of, reachable, reachable_for
 
@@ -134,10 +135,16 @@ def requeue_stale(session: Session, ctx: HallContext, policy: Policy = DEFAULT_P
 
 
 def claim_due(
-    session: Session, ctx: HallContext, channels: Iterable[str], limit: int = 20, policy: Policy = DEFAULT_POLICY
+    session: Session,
+    ctx: HallContext,
+    channels: Iterable[str],
+    limit: int = 20,
+    policy: Policy = DEFAULT_POLICY,
+    base_url: str | None = None,
 ) -> list[Claimed]:
     """Due messages for these channels, each moved queued → sending by this caller alone. Expired ones,
-    opted-out ones and those over the number's rate limit are settled or put off on the way."""
+    opted-out ones and those over the number's rate limit are settled or put off on the way. Links in the
+    texts (the rating invitation's) are on `base_url`, the server's public address."""
     now = ctx.now()
     rows = session.exec(
         select(OutboxMessage)
@@ -173,7 +180,8 @@ def claim_due(
         if taken.rowcount != 1:
             continue  # another sender got it
         session.refresh(row)
-        text = templates.render(row.template, json.loads(row.params), ctx.profile.hall.name)
+        params = notify_links.fill(session, ctx, row.template, json.loads(row.params), base_url)
+        text = templates.render(row.template, params, ctx.profile.hall.name)
         claimed.append(Claimed(row.id, row.channel, phone_of(ctx, contact), text, row.template, row.dedup_key))
     session.flush()
     return claimed

@@ -54,7 +54,8 @@ def handle(session: Session, ctx: HallContext, phone: str, text: str) -> ReplyRe
         for invite in invites:
             visit = session.get(Visit, json.loads(invite.params).get("visit_id"))
             if visit is not None and visit.rating_gb is None:
-                evaluation, _ = evaluations.submit(session, ctx, int(word), "sms", visit.id)
+                # vouched: the reply comes from the number this visit's invitation went to
+                evaluation, _ = evaluations.submit(session, ctx, int(word), "sms", visit.id, vouched=True)
                 return ReplyResult("rated", f"evaluation {evaluation.id}")
         return ReplyResult("ignored", "nothing_to_rate")
     return ReplyResult("ignored", "unknown_text")

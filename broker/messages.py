@@ -197,6 +197,14 @@ class GreenRequest(Request):
     identity: Identity
 
 
+class GreenCancel(Request):
+    """green.cancel (extension of v2): the citizen at the kiosk no longer waits for the green channel (取消, 首页,
+    or the card taken away); the request this kiosk sent (`green_id` from green.request's reply) leaves the
+    staff's floor panel. Only the kiosk that asked may cancel it (the kiosk is the topic's device)."""
+
+    green_id: PositiveId
+
+
 class AppointmentSlots(Request):
     """appointment.slots (added in v2.1): the days an item can be booked for, and one day's slots with free seats
     (`day` omitted: the first day that still has a free seat)."""
@@ -383,6 +391,7 @@ REQUEST_MODELS: dict[str, type[Request]] = {
     "pickup.taken": PickupDone,
     "complaint.submit": ComplaintSubmitRequest,  # complaints and 办不成事 (extension of v2)
     "green.request": GreenRequest,  # 绿色通道 staff confirmation (extension of v2)
+    "green.cancel": GreenCancel,
 }
 
 # Payload model per topic pattern (for the schema export and for tests that validate captured traffic).

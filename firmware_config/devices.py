@@ -203,6 +203,7 @@ ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
         "appointment.slots",  # v2.1 extensions
         "appointment.book",
         "green.request",  # 绿色通道 staff confirmation (extension of v2)
+        "green.cancel",
         "complaint.submit",  # complaints and 办不成事 (extension of v2)
     ),
     "caller": (*WINDOW_ACTIONS, "ticket.issue"),

@@ -56,6 +56,8 @@ def feed_of(hall: Hall) -> FloorFeed:
         if hall.live is None:
             feed = FloorFeed(hall.ctx, hall.engine, hall.gateway, hall.devices)
             hall.publisher.subscribe(feed.on_change)
+            if hall.gateway is not None:  # after hours a kiosk's 呼叫 alerts only a console someone has open
+                hall.gateway.assist.watching = lambda: feed.hub.subscribers
             hall.live = feed
         return hall.live
 

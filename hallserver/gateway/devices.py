@@ -81,9 +81,7 @@ class DeviceTracking:
     def _printer_problem(self, printer: str) -> str | None:
         """Why a printer cannot print right now, from what it last told us (None: send the job)."""
         seen = self.seen.get(printer)
-        if seen is None or seen.since is None:
-            return None  # never heard from: send, the agent will report
-        if not seen.online:
+        if seen is None or not seen.online:  # offline, or never said online: nobody would take the slip
             return "打印机离线，请凭屏幕上的号码等候叫号"
         if seen.status.get("paper") == "out":
             return "打印机缺纸，请凭屏幕上的号码等候叫号"

@@ -2,8 +2,9 @@
 asks for a green-channel ticket for a reason only staff can check; the request (with the card's identity,
 server-side only) waits in the GreenDesk and an assist request tells the staff on duty. A staff member's
 confirm issues the L ticket for that citizen on that kiosk's printer and sends it to the kiosk as a `notice`
-(green_confirmed, with the ticket in `data`); a decline sends green_declined. The kiosk is the topic's device,
-never a payload field."""
+(green_confirmed, with the ticket in `data`); a decline sends green_declined. green.cancel: the citizen
+withdrew at the kiosk, the request leaves the staff's list. The kiosk is the topic's device, never a payload
+field."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from broker.client import BusClient
-from broker.messages import DeviceNotice, GreenRequest
+from broker.messages import DeviceNotice, GreenCancel, GreenRequest
 from broker.topics import Topics
 from firmware_config.devices import DeviceProfile, DeviceSet
 from hallcore.commands import IssueTicket, Priority
@@ -32,6 +33,7 @@ from hallserver.views.tickets import TicketIssued
 
 log = logging.getLogger("hallq.green")
 Result = tuple[dict[str, Any], Effects]
+CANCELLED_BY = "群众已取消"  # who "answered" the 呼叫 alert of a request the citizen withdrew
 DECLINED = "工作人员核实后，您暂不符合绿色通道条件。您可以普通取号，或到绿色通道窗口咨询"
 
 
@@ -48,8 +50,11 @@ class Handlers(Protocol):
 
 
 def green_handlers(h: Handlers) -> dict[str, Callable[[Session, DeviceProfile, Any], Result]]:
-    """The table entry of green.request."""
-    return {"green.request": lambda session, device, req: _request(h, device, req)}
+    """The table entries of green.request and green.cancel."""
+    return {
+        "green.request": lambda session, device, req: _request(h, device, req),
+        "green.cancel": lambda session, device, req: _cancel(h, device, req),
+    }
 
 
 def _request(h: Handlers, device: DeviceProfile, req: GreenRequest) -> Result:
@@ -66,6 +71,18 @@ def _request(h: Handlers, device: DeviceProfile, req: GreenRequest) -> Result:
         "message": "已通知工作人员，请在原地稍候",
     }
     return data, Effects()
+
+
+def _cancel(h: Handlers, device: DeviceProfile, req: GreenCancel) -> Result:
+    """The citizen withdrew (取消, 首页, card taken away): the request and its 呼叫 alert leave the floor. A
+    request already answered or expired is no error: the kiosk simply stops waiting."""
+    request = h.green.cancel(req.green_id, device.id)
+    if request is not None and request.assist_id is not None:
+        h.assist.acknowledge(request.assist_id, CANCELLED_BY)
+    if request is not None:
+        log.info("green: request %s cancelled at %s", request.id, device.id)
+    # Empty effects still reach the live floor: its alerts (and so the green panel) refresh.
+    return {"cancelled": request is not None, "message": "已取消绿色通道请求"}, Effects()
 
 
 class GreenCounter:

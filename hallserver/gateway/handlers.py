@@ -33,15 +33,16 @@ from hallserver.gateway.complaints import complaint_handlers
 from hallserver.gateway.contacts import contact_handlers
 from hallserver.gateway.green import green_handlers
 from hallserver.gateway.pickup import pickup_handlers
-from hallserver.models import Ticket, Visit
+from hallserver.models import Visit
 from hallserver.services import appointments, case_progress, evaluations, people, rating_proof, tickets
 from hallserver.services.assist import AssistDesk
 from hallserver.services.context import HallContext
 from hallserver.services.green_requests import GreenDesk
 from hallserver.views.appointments import CheckinOut
-from hallserver.views.tickets import TicketIssued, lookup_url
+from hallserver.views.tickets import lookup_url
 
 Result = tuple[dict[str, Any], Effects]
+AFTER_HOURS_UNSTAFFED = "现在是非工作时间，暂无值班人员在岗，请拨打12345政务服务便民热线"
 
 
 @dataclass
@@ -92,14 +93,26 @@ class Handlers:
 
     def _issue(self, session: Session, device: DeviceProfile, req: TicketIssue) -> Result:
         command = req.model_copy(update={"channel": "kiosk" if device.type == "kiosk" else "desk"})
-        issued = tickets.issue_ticket(session, self.ctx, command)
+        issued = tickets.issue(session, self.ctx, command)  # plain SQL: the hot path builds no ORM object
         effects = Effects(queue=True)
-        reply = TicketIssued.of(issued, self.ctx, self.base_url)
-        reply.print_job_id, reply.print_error = self._print_ticket(device, issued, effects)
-        return reply.model_dump(mode="json"), effects
+        t, ctx = issued.ticket, self.ctx
+        reply = {
+            "ticket": t.number,
+            "ticket_id": t.id,
+            "group": issued.group.code,
+            "group_name": issued.group.name,
+            "item_name": ctx.entry_name(t.item_code) if t.item_code else None,
+            "waiting_ahead": issued.waiting_ahead,
+            "estimated_wait_min": issued.estimated_wait_min,
+            "issued_at": t.issued_at.astimezone(ctx.calendar.zone).isoformat(),
+            "masked_name": t.masked_name,
+            "lookup_url": links.absolute(self.base_url, links.ticket_path(t.public_token)),
+        }
+        reply["print_job_id"], reply["print_error"] = self._print_ticket(device, issued, effects)
+        return reply, effects
 
     def _print_ticket(
-        self, device: DeviceProfile, issued: tickets.IssuedTicket, effects: Effects
+        self, device: DeviceProfile, issued: tickets.IssuedTicket | tickets.Issued, effects: Effects
     ) -> tuple[str | None, str | None]:
         """Queue the ticket slip on the device's printer, unless the printer is known unable to print:
         then say so at once, so the kiosk shows the ticket on screen instead of waiting for paper."""
@@ -110,7 +123,7 @@ class Handlers:
         if problem is not None:
             return None, problem
         job_id = str(uuid.uuid4())
-        document = self._ticket_document(issued.ticket, issued)
+        document = self._ticket_document(issued)
         effects.prints.append(PrintOrder(printer, job_id, "ticket", document, origin=device.id))
         return job_id, None
 
@@ -123,8 +136,8 @@ class Handlers:
             None,
         )
 
-    def _ticket_document(self, t: Ticket, issued: tickets.IssuedTicket) -> dict[str, Any]:
-        ctx = self.ctx
+    def _ticket_document(self, issued: tickets.IssuedTicket | tickets.Issued) -> dict[str, Any]:
+        ctx, t = self.ctx, issued.ticket
         return {
             "hall_name": ctx.profile.hall.name,
             "ticket": t.number,
@@ -135,7 +148,7 @@ class Handlers:
             "estimated_wait_min": issued.estimated_wait_min,
             "issued_at": t.issued_at.astimezone(ctx.calendar.zone).isoformat(),
             "masked_name": t.masked_name,
-            "qr": lookup_url(self.base_url, t),
+            "qr": links.absolute(self.base_url, links.ticket_path(t.public_token)),
             "notice": f"请留意叫号；过号可在{ctx.profile.tickets.no_show_rejoin_minutes}分钟内重新排队",
         }
 
@@ -289,12 +302,15 @@ class Handlers:
         return {**asdict(found), "ended_at": found.ended_at.isoformat()}, Effects()
 
     def _assist(self, session: Session, device: DeviceProfile, req: AssistRequest) -> Result:
-        """Record a 呼叫工作人员 request for the staff on duty (no personal data)."""
+        """Record a 呼叫工作人员 request for the staff on duty (no personal data). After hours only a floor console
+        someone has open is alerted; otherwise nothing is recorded and the kiosk gives the hotline."""
+        if not self.ctx.calendar.is_open(self.ctx.now()) and not self.assist.staffed():
+            return {"assist_id": None, "staffed": False, "message": AFTER_HOURS_UNSTAFFED}, Effects()
         call = self.assist.record(
             device.id, device.name, device.location, self.ctx.now(), reason=req.reason, screen=req.screen,
             elderly=req.elderly,
         )  # fmt: skip
-        return {"assist_id": call.id, "message": "已通知工作人员，请在原地稍候"}, Effects()
+        return {"assist_id": call.id, "staffed": True, "message": "已通知工作人员，请在原地稍候"}, Effects()
 
     # --- windows ---
 

@@ -6,6 +6,7 @@ import itertools
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,13 @@ class AssistDesk:
         self._calls: deque[AssistCall] = deque(maxlen=keep)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # How many floor consoles are open right now (the live floor sets it when it starts): after hours a
+        # request alerts only a console someone is watching.
+        self.watching: Callable[[], int] = lambda: 0
+
+    def staffed(self) -> bool:
+        """True when a floor console is open to see a request now."""
+        return self.watching() > 0
 
     def record(self, device_id: str, device_name: str, location: str, at: datetime, **details: Any) -> AssistCall:
         """Add a request and log it for the staff on duty."""

@@ -98,6 +98,15 @@ class GreenDesk:
             raise Conflict("expired", "该请求已超时，群众可能已离开自助机")
         return request
 
+    def cancel(self, request_id: int, device_id: str) -> GreenRequest | None:
+        """The kiosk that asked withdraws its request (the citizen left): the request, or None when it was
+        already answered or expired. Another kiosk's request is `not_found`, as if it did not exist."""
+        with self._lock:
+            request = self._pending.get(request_id)
+            if request is not None and request.device_id != device_id:
+                raise NotFound(f"本机没有编号为 {request_id} 的绿色通道请求")
+            return self._pending.pop(request_id, None)
+
     def put_back(self, request: GreenRequest) -> None:
         """A confirmation that failed (e.g. outside hours) leaves the request pending."""
         with self._lock:

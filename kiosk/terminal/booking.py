@@ -21,7 +21,7 @@ class BookingFlows(FlowHost):
         self.session.touch()
         params: dict[str, Any] = {"item_code": code}
         if day:
-            params["date"] = day
+            params["day"] = day  # the contract's field (appointment.slots); "date" was silently ignored
         self._call(
             "正在查询可预约时段…",
             "appointment.slots",

@@ -15,6 +15,7 @@ from firmware_config.devices import KioskProfile
 from kiosk.terminal.booking import BookingFlows
 from kiosk.terminal.catalog import CatalogCache
 from kiosk.terminal.complaints import ComplaintFlows
+from kiosk.terminal.contact import ContactFlows
 from kiosk.terminal.green import GreenFlows
 from kiosk.terminal.hall import HallFacts
 from kiosk.terminal.selfservice import SelfService
@@ -61,7 +62,7 @@ def run_now(job: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(result)
 
 
-class KioskFlows(SelfService, BookingFlows, GreenFlows, ComplaintFlows):
+class KioskFlows(SelfService, BookingFlows, GreenFlows, ComplaintFlows, ContactFlows):
     """The kiosk's behaviour."""
 
     def __init__(
@@ -142,7 +143,8 @@ class KioskFlows(SelfService, BookingFlows, GreenFlows, ComplaintFlows):
     # --- navigation ---
 
     def home(self) -> None:
-        """返回首页: wipe everything about the person."""
+        """返回首页: wipe everything about the person (and withdraw a green-channel request still waiting)."""
+        self.withdraw_green()
         self.cancel_face()
         self.session.wipe()
 
@@ -202,6 +204,8 @@ class KioskFlows(SelfService, BookingFlows, GreenFlows, ComplaintFlows):
             self.session.go("identity")
         elif s.screen == "identity" and s.purpose == "green":
             self.session.go("green")
+        elif s.screen == "contact":
+            self.contact_back()  # 短信提醒: back to the ticket or booking, the number dropped
         else:
             self.home()
 
@@ -349,6 +353,8 @@ class KioskFlows(SelfService, BookingFlows, GreenFlows, ComplaintFlows):
         self.session.touch()
         if self.state.screen == "search":
             self.session.update(query=(self.state.query + letter.lower())[:12], page=0)
+        elif self.state.screen == "contact":
+            self.contact_key(letter)  # 短信提醒: digits only, 11 at most
         else:
             self.session.update(keypad=(self.state.keypad + letter.upper())[:64], error=None)
 

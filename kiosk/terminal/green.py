@@ -8,6 +8,7 @@ here."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from broker.messages import DeviceNotice
     from kiosk.terminal.hall import HallFacts
 
+log = logging.getLogger("hallq.kiosk")
 GREEN_AGE = 60  # 老年人: 60 full years, proven by the ID card's birth date
 ELDERLY = "老年人"
 # (reason sent to the server, what the button says)
@@ -36,6 +38,8 @@ class GreenFlows(FlowHost):
 
     facts: HallFacts
     clock: Callable[[], datetime]
+    backend: Any
+    runner: Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
     if TYPE_CHECKING:
 
@@ -111,6 +115,29 @@ class GreenFlows(FlowHost):
             self.session.update(result={**result, "outcome": TIMED_OUT})
             return
         self.session.touch()
+
+    def waiting_green_id(self) -> int | None:
+        """The green.request this kiosk still waits on (staff have not answered, the wait has not run out)."""
+        s = self.state
+        result = s.result or {}
+        green_id = result.get("green_id")
+        if s.screen != "green_wait" or result.get("outcome") or not isinstance(green_id, int):
+            return None
+        return green_id
+
+    def withdraw_green(self) -> None:
+        """The citizen leaves the waiting screen (取消等候, 首页, 返回): green.cancel, so the request leaves the
+        staff's floor panel and nobody walks over for nothing. Sent in the background; the screen does not
+        wait for it (a failure is only logged: the request still expires on its own)."""
+        green_id = self.waiting_green_id()
+        if green_id is None:
+            return
+
+        def sent(outcome: Any) -> None:
+            if isinstance(outcome, Exception):
+                log.warning("kiosk: green.cancel for request %s failed: %s", green_id, outcome)
+
+        self.runner(lambda: self.backend.request("green.cancel", green_id=green_id), sent)
 
     def green_normal_ticket(self) -> None:
         """普通取号 after a decline or a timeout: the same card, the ordinary queue."""

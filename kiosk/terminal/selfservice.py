@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from hallcore import links
 from hallcore.announce import parse_ticket
+from hallcore.serials import looks_like_serial
 from kiosk.terminal.flowhost import FlowHost
 
 if TYPE_CHECKING:
     from kiosk.terminal.catalog import CatalogCache
 
-# 统一业务流水号: the item's implementation code, then yyyymmdd and a 5-digit daily sequence
-SERIAL = re.compile(r"^[0-9A-Z]{1,64}20[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{5}$")
 HOTLINE = "12345"
 RATING_CODE = re.compile(r"^[0-9]{6}$")  # the visit's rating code (rating invitation)
 
@@ -27,6 +26,7 @@ class SelfService(FlowHost):
     public_url: str | None
     profile: Any
     facts: Any
+    runner: Any
 
     if TYPE_CHECKING:
 
@@ -61,9 +61,10 @@ class SelfService(FlowHost):
         if identity is None and not serial:
             self.session.update(error="请输入受理凭证上的办件流水号，或刷身份证查询")
             return
-        if identity is None and not SERIAL.match(serial):
+        # 统一业务流水号: implementation code, yyyymmdd, the hall code (4) and a 5-digit daily sequence
+        if identity is None and not looks_like_serial(serial):
             self.session.update(
-                error=f"流水号“{serial[:24]}”格式不对：应为事项编码加8位日期和5位序号，请核对受理凭证",
+                error=f"流水号“{serial[:24]}”格式不对：应为事项编码加8位日期、4位大厅编码和5位序号，请核对受理凭证",
                 notice=None,
             )
             return
@@ -144,15 +145,26 @@ class SelfService(FlowHost):
         """呼叫工作人员 (assist.request): the staff on duty are told where; works from every screen."""
         s = self.state
         self.session.touch()
-        if not self.is_open():
-            # Nobody staffs the console after hours: the hotline and this point's number, no alert.
-            self.session.go("assist", result={"after_hours": True})
-            return
         params = {
             "reason": "老年人需要帮助" if self.session.elderly else None,
             "screen": s.screen,
             "elderly": self.session.elderly,
         }
+        if not self.is_open():
+            # After hours: the hotline and this point's number at once; the server alerts a floor console only
+            # if someone has one open (staffed), and the screen then says so.
+            self.session.go("assist", result={"after_hours": True})
+            if self.backend.online:
+                generation = self.session.generation
+
+                def answered(data: Any) -> None:
+                    now = self.state
+                    if self.session.generation != generation or now.screen != "assist" or isinstance(data, Exception):
+                        return
+                    self.session.update(result={**(now.result or {}), "staffed": bool(data.get("staffed"))})
+
+                self.runner(lambda: self.backend.request("assist.request", **params), answered)
+            return
         if not self.backend.online:
             self.session.go("assist", result={"offline": True})
             return

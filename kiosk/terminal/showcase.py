@@ -20,7 +20,7 @@ from kiosk.terminal.service import KioskError
 from kiosk.terminal.session import KioskSession
 
 RESIDENCE = "11440300MB2D41730K000172102000000"  # 居住证申领 in the demo hall
-SERIAL = RESIDENCE + "2026112000003"
+SERIAL = RESIDENCE + "20261120" + "0001" + "00003"  # code + date + hall code + sequence
 
 
 @dataclass(frozen=True)
@@ -148,11 +148,26 @@ class CannedBus:
             }
         if action == "evaluation.submit":
             return {"evaluation_id": 1, "is_bad": False}
-        if action == "assist.request":
-            return {"assist_id": 1, "message": "已通知工作人员，请在原地稍候"}
+        if action == "assist.request":  # after hours the showcase hall has nobody at a console
+            staffed = self.facts.hours.is_open(now)
+            return {"assist_id": 1 if staffed else None, "staffed": staffed, "message": "已通知工作人员，请在原地稍候"}
         if action == "green.request":
             expires = (now + timedelta(minutes=3)).isoformat()
             return {"green_id": 1, "assist_id": 1, "expires_at": expires, "message": "已通知工作人员，请在原地稍候"}
+        if action == "complaint.submit":
+            due = (now + timedelta(days=7)).date().isoformat()
+            message = f"已受理，请记下编号；我们将于{due}前答复您"
+            return {"reference": "TS261123K7M2Q", "due": due, "message": message}
+        if action == "contact.consent":  # the masked number only, as hallserver.services.notify.contacts
+            phone = str(params.get("phone", ""))
+            masked = phone[:3] + "****" + phone[-4:]
+            return {
+                "masked_phone": masked,
+                "channel": "sms",
+                "message": f"已登记手机号 {masked}，将发送办事提醒；回复TD可退订",
+            }
+        if action == "green.cancel":
+            return {"cancelled": True, "message": "已取消绿色通道请求"}
         if action == "guide.print":
             return {"print_job_id": job, "print_error": self.print_error, "item_name": "居住证申领"}
         raise KioskError("invalid", f"未知的请求 {action}")
@@ -328,6 +343,35 @@ SCENARIOS: dict[str, list[Step]] = {
     "25-thanks": [lambda f, b: f.start("evaluation"), _card(), lambda f, b: f.choose_visit(7), lambda f, b: f.rate(5)],
     "26-assist": [lambda f, b: f.call_staff()],
     "27-offline-home": [_set(online=False), _set(offline_reason="无法连接大厅服务网络")],
+    # 28 is the time-out warning (scripts/render_screens.py renders it over 07-confirm)
+    "29-complaint": [lambda f, b: f.start_complaint(), lambda f, b: f.complaint_reason(1), _keys("13800138000")],
+    "30-complaint-done": [
+        lambda f, b: f.start_complaint(),
+        lambda f, b: f.complaint_reason(1),
+        lambda f, b: f.submit_complaint(),
+    ],
+    # 短信提醒（留手机号） after a ticket (issue 16): typing with the consent given, then what was recorded
+    "31-contact": [
+        lambda f, b: f.start("ticket"),
+        _card(),
+        lambda f, b: f.proceed(),
+        lambda f, b: f.choose_item(RESIDENCE),
+        lambda f, b: f.confirm_ticket(),
+        lambda f, b: f.start_contact(),
+        lambda f, b: f.toggle_consent(),
+        _keys("1380013800"),
+    ],
+    "32-contact-done": [
+        lambda f, b: f.start("ticket"),
+        _card(),
+        lambda f, b: f.proceed(),
+        lambda f, b: f.choose_item(RESIDENCE),
+        lambda f, b: f.confirm_ticket(),
+        lambda f, b: f.start_contact(),
+        lambda f, b: f.toggle_consent(),
+        _keys("13800138000"),
+        lambda f, b: f.submit_contact(),
+    ],
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.ui.widgets import Panel, unit_of
@@ -76,6 +77,8 @@ class Finding:
     wanted: float
 
     def __str__(self) -> str:
+        if self.rule == "cut text":
+            return f"{self.rule}: {self.what!r}"
         return f"{self.rule}: {self.what!r} {self.measured:.1f} < {self.wanted:g}"
 
 
@@ -91,12 +94,31 @@ def labels(root: Widget) -> Iterator[Label]:
             yield widget
 
 
-def audit(root: Widget) -> list[Finding]:
-    """Everything under root that breaks the rules (empty: it complies)."""
+def cut_off(label: Label) -> bool:
+    """True when a label shows less than its text: shortened with an ellipsis, lines clipped below its
+    box, or a line running past its sides (for the screens of issue 18: a cut 24-hour banner, 网络正常 cut)."""
+    if label.width <= 0 or label.height <= 0:
+        return False
+    label.texture_update()
+    lines = getattr(getattr(label, "_label", None), "_cached_lines", None) or []
+    shown = "".join(word.text for line in lines for word in line.words)
+    if "".join(shown.split()) != "".join(label.text.split()):
+        return True
+    if any(line.w > label.width + 1 for line in lines):
+        return True
+    # Lines below the box (a CJK line box is ~1.9 em tall, mostly air: the last line counts by its glyphs)
+    height = label.text_size[1] if label.text_size[1] else label.texture_size[1]
+    return len(lines) > 1 and sum(line.h for line in lines[:-1]) + label.font_size > height + 2
+
+
+def audit(root: Widget, cuts: bool = True) -> list[Finding]:
+    """Everything under root that breaks the rules (empty: it complies); `cuts`: also text cut off."""
     unit = unit_of(root)
     found: list[Finding] = []
     for label in labels(root):
         name = label.text.strip().replace("\n", " ")[:30]
+        if cuts and cut_off(label):
+            found.append(Finding("cut text", name, 0, 1))
         size = dp(label.font_size, unit)
         headline = getattr(label, "role", None) == "headline"
         wanted = MIN_HEADLINE_DP if headline else MIN_TEXT_DP
@@ -117,6 +139,31 @@ def audit(root: Widget) -> list[Finding]:
             if side < MIN_TARGET_DP - 0.05:
                 found.append(Finding("touch target", name, side, MIN_TARGET_DP))
     return found
+
+
+def outside(area: Widget) -> list[str]:
+    """The visible labels under `area` drawn (partly) outside it: a column whose fixed heights exceed the
+    screen pushes its first rows over the header or off the screen."""
+    left, bottom = area.to_window(area.x, area.y)
+    right, top = area.to_window(area.right, area.top)
+    out = []
+    for label in labels(area):
+        if _scrolled(label, area):
+            continue  # a scrolling list clips its rows itself; they are reached by scrolling
+        x0, y0 = label.to_window(label.x, label.y)
+        x1, y1 = label.to_window(label.right, label.top)
+        if x0 < left - 2 or y0 < bottom - 2 or x1 > right + 2 or y1 > top + 2:
+            out.append(label.text.strip().replace("\n", " ")[:30])
+    return out
+
+
+def _scrolled(widget: Widget, area: Widget) -> bool:
+    node: Any = widget.parent
+    while isinstance(node, Widget) and node is not area:
+        if isinstance(node, ScrollView):
+            return True
+        node = node.parent
+    return False
 
 
 def headlines(root: Widget) -> list[Label]:

@@ -3,7 +3,7 @@ Import only after kiosk.ui.setup.prepare(): importing Kivy widgets reads the win
 
 from __future__ import annotations
 
-import math
+import functools
 from typing import Any
 
 from kivy.graphics import Color, Rectangle, RoundedRectangle
@@ -36,6 +36,25 @@ class Panel(BoxLayout):
     def set_colour(self, colour: RGBA) -> None:
         """Change the background colour."""
         self._colour.rgba = colour
+
+
+@functools.lru_cache(maxsize=4096)
+def text_width(text: str, size: float, font_name: str, bold: bool) -> float:
+    """The width of one line of text at a font size (measured by Kivy's text provider)."""
+    from kivy.core.text import Label as CoreLabel
+
+    width: float = CoreLabel(text=text, font_size=size, font_name=font_name, bold=bold).get_extents(text)[0]
+    return width
+
+
+@functools.lru_cache(maxsize=512)
+def wrapped_lines(text: str, size: float, width: float, font_name: str, bold: bool) -> int:
+    """How many lines Kivy wraps text into at this font size and width (it breaks at spaces first)."""
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(text=text, font_size=size, font_name=font_name, bold=bold, text_size=(max(1.0, width), None))
+    core.refresh()
+    return max(1, len(core._cached_lines))
 
 
 class Text(Label):
@@ -78,14 +97,25 @@ class Text(Label):
         self.fit_font()
 
     def fit_font(self) -> None:
-        """The design size, or less when the label is lower than its lines: text never spills over a
-        neighbour (a small window, a crowded row)."""
-        lines = max(1, int(getattr(self, "fit_lines", None) or self.max_lines or 1))
-        if lines > 1 and self.width > 0:  # only the lines the text needs at its full size (CJK: ~1 em a glyph)
-            lines = max(1, min(lines, math.ceil(len(self.text) * self.design_font * 0.95 / self.width)))
+        """The design size, or less when the label is lower than its lines or a line is wider than the label:
+        text is never cut off nor spills over a neighbour (a small window, a crowded row, 大字版)."""
+        allowed = max(1, int(getattr(self, "fit_lines", None) or self.max_lines or 1))
+        font, lines = self.design_font, allowed
+        free = self.width - self.padding[0] - self.padding[2] - 4
+        if free > 0 and self.text:
+            name, bold = self.font_name, bool(self.bold)
+            if allowed == 1:  # one line: smaller rather than shortened with …
+                wide = text_width(self.text, font, name, bold)
+                while wide > free and font > 8:  # glyph widths do not scale exactly: measure again
+                    font *= min(0.97, free / wide)
+                    wide = text_width(self.text, font, name, bold)
+            else:  # only the lines the text needs at its full size; smaller when it needs more than allowed
+                lines = min(allowed, wrapped_lines(self.text, font, free, name, bold))
+                while font > 8 and wrapped_lines(self.text, font, free, name, bold) > allowed:
+                    font *= 0.92
         spacing = (self.line_height or 1.0) if lines > 1 else 1.0  # one line has no gap to keep
-        room = self.height / (lines * spacing * 1.25) if self.height > 0 else self.design_font
-        self.font_size = max(8.0, min(self.design_font, room))
+        room = self.height / (lines * spacing * 1.25) if self.height > 0 else font
+        self.font_size = max(8.0, min(font, room))
 
     def show(self, text: str, colour: RGBA | None = None) -> None:
         """Set the text (and colour) only when it changed: no needless texture rebuilds."""

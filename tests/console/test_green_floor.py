@@ -75,3 +75,15 @@ def test_floor_staff_decline_then_confirm_reach_the_kiosk(console: Console, kios
     assert ticket.startswith("L") and (kiosk.state.result or {}).get("masked_name") == "李*试"
     console.wait_text("#green-requests", "暂无待核实请求")
     assert not [line for line in console.log() if "SEVERE" in line]
+
+
+def test_a_request_withdrawn_at_the_kiosk_leaves_the_floor_panel(console: Console, kiosk: KioskFlows) -> None:
+    _ask(kiosk, "行动不便")
+    console.login("m01", then="/console/floor")
+    console.ready()
+    console.wait_text("#green-requests", "行动不便")
+    kiosk.home()  # 首页 (or 不用了，取消请求) on the waiting screen: green.cancel
+    assert kiosk.state.screen == "home" and kiosk.state.person is None
+    console.wait_text("#green-requests", "暂无待核实请求")  # dropped without a reload (the alerts stream)
+    assert console.find("#green-count").text == "0"
+    assert not [line for line in console.log() if "SEVERE" in line]

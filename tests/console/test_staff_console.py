@@ -37,6 +37,7 @@ def window_printer(live_hall: LiveHall, tmp_path: Path) -> Iterator[PrinterSimul
         )
         agent.start()
         assert agent.bus.wait_connected(5) and agent.ready.wait(5), "the w05 printer agent did not start"
+        live_hall.bus.wait_online(PRINTER)
         try:
             yield sim
         finally:

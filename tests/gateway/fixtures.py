@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +94,15 @@ class Bus:
         client.start()
         assert client.wait_connected(5), f"{device_id} could not connect"
         self.clients.append(client)
+        self.wait_online(device_id)
         return client, inbox
+
+    def wait_online(self, device_id: str, timeout: float = 30) -> None:
+        """Until the gateway has heard this device's birth: actions check a printer's availability."""
+        seen, deadline = self.gateway.seen.get(device_id), time.monotonic() + timeout
+        while seen is not None and not seen.online:
+            assert time.monotonic() < deadline, f"the server never saw {device_id} online"
+            time.sleep(0.01)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ def printer(
         )
         agent.start()
         assert agent.bus.wait_connected(5) and agent.ready.wait(5)
+        bus.wait_online(PRINTER)
         try:
             yield agent, sim
         finally:

@@ -51,6 +51,7 @@ def kiosk_printer(bus: Bus, tmp_path: Path) -> Iterator[tuple[PrinterAgent, Prin
         )
         agent.start()
         assert agent.bus.wait_connected(5) and agent.ready.wait(5)
+        bus.wait_online("printer-kiosk-01")
         try:
             yield agent, sim
         finally:

@@ -15,7 +15,7 @@ from tests.conftest import local
 from tests.kiosk.fakes import Card, FakeBus, make_flows
 
 RESIDENCE = "11440300MB2D41730K000172102000000"  # 居住证申领
-SERIAL = RESIDENCE + "2026112000003"
+SERIAL = RESIDENCE + "20261120" + "0001" + "00003"  # code + date + hall code + sequence
 ELDER = Card(name="王长者", id_number="110105195003071236", masked_name="王*者", birth=date(1950, 3, 7))
 TICKET = {"ticket": "L001", "group": "police", "group_name": "公安服务", "waiting_ahead": 0, "print_job_id": "j"}
 
@@ -34,11 +34,20 @@ def test_checkin_follows_the_flexible_hours_while_walk_in_tickets_wait(tmp_path:
         assert sunday.available(purpose) is None, purpose
 
 
-def test_call_staff_after_hours_gives_phones_and_alerts_nobody(tmp_path: Path) -> None:
-    flows, bus, _ = make_flows(tmp_path, now=local(2026, 11, 23, 22, 0), twenty_four_hour=True)
+def test_call_staff_after_hours_gives_phones_and_says_whether_anyone_was_told(tmp_path: Path) -> None:
+    nobody = FakeBus(answers={"assist.request": {"assist_id": None, "staffed": False, "message": "非工作时间"}})
+    flows, bus, _ = make_flows(tmp_path, nobody, now=local(2026, 11, 23, 22, 0), twenty_four_hour=True)
     flows.call_staff()
-    assert flows.state.screen == "assist" and flows.state.result == {"after_hours": True}
-    assert not any(action == "assist.request" for action, _ in bus.sent)  # the console is empty at 22:00
+    assert flows.state.screen == "assist" and flows.state.result == {"after_hours": True, "staffed": False}
+    assert bus.sent[-1][0] == "assist.request"  # the server alerts a console only if someone has one open
+    duty = FakeBus(answers={"assist.request": {"assist_id": 3, "staffed": True, "message": "已通知"}})
+    guarded, _, _ = make_flows(tmp_path / "duty", duty, now=local(2026, 11, 23, 22, 0), twenty_four_hour=True)
+    guarded.call_staff()
+    assert guarded.state.result == {"after_hours": True, "staffed": True}
+    cut_off = FakeBus(online=False, offline_reason="网络中断")
+    offline, _, _ = make_flows(tmp_path / "off", cut_off, now=local(2026, 11, 23, 22, 0), twenty_four_hour=True)
+    offline.call_staff()
+    assert offline.state.result == {"after_hours": True} and cut_off.sent == []  # the phones, still
     assert flows.assist_phone() == "0755-26600000"  # the hall's, unless the kiosk has its own
     own, _, _ = make_flows(tmp_path / "own", now=local(2026, 11, 23, 22, 0), assist_phone="0755-12345678")
     assert own.assist_phone() == "0755-12345678"
@@ -156,7 +165,7 @@ def test_booking_lists_slots_then_books_with_the_card(tmp_path: Path) -> None:
     assert bus.sent[-1] == ("appointment.slots", {"item_code": RESIDENCE})
     assert flows.state.screen == "slots" and flows.state.day == "2026-11-24"
     flows.booking_slots("2026-11-25")
-    assert bus.sent[-1] == ("appointment.slots", {"item_code": RESIDENCE, "date": "2026-11-25"})
+    assert bus.sent[-1] == ("appointment.slots", {"item_code": RESIDENCE, "day": "2026-11-25"})
     flows.book("2026-11-24T10:00:00+08:00")
     action, params = bus.sent[-1]
     assert action == "appointment.book" and params["slot_start"] == "2026-11-24T10:00:00+08:00"

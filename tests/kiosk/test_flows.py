@@ -179,10 +179,10 @@ def test_progress_by_serial_number_or_card(tmp_path: Path) -> None:
     flows.key("1")
     flows.query_progress()
     assert flows.state.error and bus.sent == []  # too short to be a serial number
-    for ch in "4403000000000012026112300001":
+    for ch in "440300000000001202611230001" + "00001":
         flows.key(ch)
     flows.query_progress()
-    assert bus.sent[-1] == ("progress.query", {"serial_no": "14403000000000012026112300001"})
+    assert bus.sent[-1] == ("progress.query", {"serial_no": "1440300000000001202611230001" + "00001"})
     assert flows.state.screen == "progress_result"
     flows.home()
     flows.start("progress")

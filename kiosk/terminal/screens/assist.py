@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.uix.widget import Widget
 
-from kiosk.terminal.screens.parts import ACTION, Ctx, button, card, column, headline, text
+from kiosk.terminal.screens.parts import ACTION, Ctx, button, card, column, headline, tall, text
 from kiosk.terminal.selfservice import HOTLINE
 from kiosk.ui import theme
 
@@ -16,9 +16,19 @@ def build(ctx: Ctx) -> Widget:
     lines = []
     if data.get("after_hours"):
         head = "现在是非工作时间"
-        lines.append(text(ctx, "大厅工作人员已下班，请拨打电话咨询", px=40, halign="center"))
+        if data.get("staffed"):
+            lines.append(text(ctx, "已通知值班人员，请在原地稍候；也可拨打电话咨询", px=40, halign="center"))
+        else:
+            lines.append(text(ctx, "大厅工作人员已下班，请拨打电话咨询", px=40, halign="center"))
         lines.append(
-            text(ctx, f"政务服务便民热线：{HOTLINE}（24小时）", px=44, bold=True, colour=theme.TICKET, halign="center")
+            text(
+                ctx,
+                f"政务服务便民热线：{HOTLINE}（24小时）",
+                px=44,
+                bold=True,
+                colour=theme.TICKET,
+                halign="center",
+            )
         )
         phone = flows.assist_phone()
         if phone:
@@ -41,12 +51,11 @@ def build(ctx: Ctx) -> Widget:
         )
     )
     return column(
-        Widget(),
+        _spacer(ctx),  # landscape: every pixel for the message
         card(
             headline(ctx, head, px=72, colour=theme.TICKET, halign="center"),
             *lines,
-            size_hint_y=None,
-            height=ctx.px(150 + 110 * len(lines)),
+            **tall(ctx, 150 + 110 * len(lines)),
         ),
         button(
             ctx,
@@ -57,5 +66,9 @@ def build(ctx: Ctx) -> Widget:
             size_hint_y=None,
             height=ctx.px(110),
         ),
-        Widget(),
+        _spacer(ctx),
     )
+
+
+def _spacer(ctx: Ctx) -> Widget:
+    return Widget() if ctx.portrait else Widget(size_hint_y=None, height=0)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from kivy.uix.widget import Widget
 
+from kiosk.terminal.screens.contact import sms_button
 from kiosk.terminal.screens.parts import (
     ACTION,
     ACTION_ALT,
@@ -75,7 +76,13 @@ def slots(ctx: Ctx) -> Widget:
     shown += [Widget() for _ in range(per - len(shown))]
     nav = row(
         button(ctx, "上一页", ctx.tap(flows.page, -1) if page > 0 else None, ACTION_ALT, px=34),
-        text(ctx, f"{_day_label(chosen) if chosen else ''} 可预约 {len(free)} 个时段", px=32, halign="center"),
+        text(
+            ctx,
+            f"{_day_label(chosen) if chosen else ''}：{len(free)}个时段可约",
+            px=32,
+            halign="center",
+            size_hint_x=2,  # between the page buttons: the date and the count stay whole
+        ),
         button(
             ctx, "下一页", ctx.tap(flows.page, 1) if (page + 1) * per < len(slot_buttons) else None, ACTION_ALT, px=34
         ),
@@ -138,4 +145,12 @@ def booked(ctx: Ctx) -> Widget:
             text(ctx, "签到时刷身份证即可；多次预约未到会暂停预约", px=28, colour=theme.MUTED, halign="center"),
             size_hint_y=0.26,
         )
-    return column(headline(ctx, "预约办事"), code, slip, Widget(size_hint_y=0.04))
+    parts: list[Widget] = [headline(ctx, "预约办事"), code, slip]
+    if ctx.flows.offer_contact():  # 短信提醒 (issue 16): optional; in landscape beside the title (no height left)
+        sms = sms_button(ctx)
+        if ctx.portrait:
+            parts.append(sms)
+        else:
+            sms.size_hint_x = 0.8
+            parts[0] = row(parts[0], sms, size_hint_y=None, height=max(parts[0].height, sms.height))
+    return column(*parts, Widget(size_hint_y=0.04))

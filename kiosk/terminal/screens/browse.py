@@ -41,7 +41,7 @@ def domains(ctx: Ctx) -> Widget:
     if who:
         head = row(
             head,
-            text(ctx, who, px=34, colour=theme.MUTED, halign="right", size_hint_x=0.35),
+            text(ctx, who, px=34, colour=theme.MUTED, halign="right", size_hint_x=0.45 if ctx.elderly else 0.35),
             size_hint_y=None,
             height=ctx.px(80),
         )

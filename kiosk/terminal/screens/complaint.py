@@ -23,8 +23,10 @@ def ask(ctx: Ctx) -> Widget:
             for kind, label in KINDS
         ],
         size_hint_y=None,
-        height=ctx.px(96),
+        height=ctx.px(80),
     )
+    # The list takes the height left (fixed rows, with 大字版 and the 24-hour banner, pushed the headline off
+    # the top of the screen).
     reasons = grid(
         2,
         [
@@ -34,14 +36,10 @@ def ask(ctx: Ctx) -> Widget:
                 ctx.tap(flows.complaint_reason, i),
                 ACTION if form.get("reason") == i else DISABLED,
                 px=34,
-                size_hint_y=None,
-                height=ctx.px(90),
             )
             for i, reason in enumerate(REASONS)
         ],
         spacing=12,
-        size_hint_y=None,
-        height=ctx.px(102 * -(-len(REASONS) // 2)),
     )
     go = button(
         ctx,
@@ -50,14 +48,22 @@ def ask(ctx: Ctx) -> Widget:
         CONFIRM,
         px=48,
         size_hint_y=None,
-        height=ctx.px(110),
+        height=ctx.px(96),
     )
     phone = keys.field(ctx, state.keypad, "手机号码（选填，便于答复）")
-    hint = text(ctx, "需要书面答复或详细说明，请到办不成事反映窗口", px=30, colour=theme.MUTED, halign="center")
+    hint = text(
+        ctx,
+        "需要书面答复或详细说明，请到办不成事反映窗口",
+        px=30,
+        colour=theme.MUTED,
+        halign="center",
+        size_hint_y=None,
+        height=ctx.px(50),
+    )
     if ctx.portrait:
         return column(headline(ctx, "反映问题"), kinds, reasons, phone, keys.keypad(ctx, letters=False), go, hint)
-    left = column(kinds, reasons, hint, Widget(), size_hint_x=0.56)
-    right = column(phone, keys.keypad(ctx, letters=False), go, Widget(), size_hint_x=0.44)
+    left = column(kinds, reasons, size_hint_x=0.56)
+    right = column(phone, keys.keypad(ctx, letters=False), go, hint, Widget(), size_hint_x=0.44)
     return column(headline(ctx, "反映问题"), row(left, right, spacing=24))
 
 

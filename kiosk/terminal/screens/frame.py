@@ -29,7 +29,7 @@ from kiosk.terminal.screens.parts import (
 )
 from kiosk.terminal.session import HOME, KioskState
 from kiosk.ui import theme
-from kiosk.ui.widgets import Panel, Text, rescale, spaced
+from kiosk.ui.widgets import Panel, Text, rescale, spaced, wrapped_lines
 
 BANNER_OFFLINE = theme.rgba("#8D3B00")
 BANNER_CLOSED = theme.rgba("#37474F")
@@ -154,8 +154,9 @@ class KioskView(Panel):
             self.banner.height = 0
             self.banner_text.show("")
         else:  # as many lines as the text needs at its full size: never cut, never shrunk
-            font = self.banner_text.design_font
-            lines = min(3, 1 + int(len(banner[0]) * font // (self.width * 0.88)))
+            font, label = self.banner_text.design_font, self.banner_text
+            free = self.width - self.banner.padding[0] - self.banner.padding[2] - 4
+            lines = min(3, wrapped_lines(banner[0], font, free, label.font_name, bool(label.bold)))
             self.banner_text.max_lines = lines
             self.banner_text.fit_lines = lines
             self.banner.height = lines * font * 1.3 * 1.3 + short * 0.012
@@ -185,10 +186,19 @@ def _keep_design_heights(view: KioskView) -> None:
 
 
 def _error(ctx: Ctx, message: str) -> Widget:
-    panel = card(Para(message, ctx.px(34), ERROR_INK), colour=ERROR_BG, padding=(28, 12))
+    """The red panel above a screen; as tall as its message (a two-line message once ran out of it)."""
+    para = Para(message, ctx.px(34), ERROR_INK)
+    panel = card(para, colour=ERROR_BG, padding=(28, 12))
+    holder = column(panel, size_hint_y=None, height=ctx.px(104))
     panel.size_hint_y = None
     panel.height = ctx.px(104)
-    return column(panel, size_hint_y=None, height=ctx.px(104))
+    panel.follows_content = holder.follows_content = True  # sized from the text, not as a design height
+
+    def grow(*_: Any) -> None:
+        holder.height = panel.height = para.height + panel.padding[1] + panel.padding[3]
+
+    para.bind(height=grow)
+    return holder
 
 
 __all__ = ["BANNER_CLOSED", "BANNER_OFFLINE", "KioskView"]

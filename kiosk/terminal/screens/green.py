@@ -5,7 +5,18 @@ from __future__ import annotations
 from kivy.uix.widget import Widget
 
 from kiosk.terminal.green import REASONS
-from kiosk.terminal.screens.parts import GREEN_CHANNEL, Ctx, button, card, column, grid, headline, text
+from kiosk.terminal.screens.parts import (
+    ACTION_ALT,
+    GREEN_CHANNEL,
+    Ctx,
+    button,
+    card,
+    column,
+    grid,
+    headline,
+    tall,
+    text,
+)
 from kiosk.ui import theme
 
 
@@ -27,8 +38,8 @@ def reasons(ctx: Ctx) -> Widget:
 
 
 def waiting(ctx: Ctx) -> Widget:
-    """Staff were called to confirm the reason; the ticket comes here. After a decline or when nobody came in
-    time: why, and a normal ticket with the same card."""
+    """Staff were called to confirm the reason; the ticket comes here (or 取消请求: green.cancel, then home).
+    After a decline or when nobody came in time: why, and a normal ticket with the same card."""
     flows = ctx.flows
     windows = flows.facts.green_windows()
     where = f"也可直接到{windows[0].floor}{windows[0].name}（绿色通道）办理" if windows else ""
@@ -40,8 +51,7 @@ def waiting(ctx: Ctx) -> Widget:
                 headline(ctx, "绿色通道未能核实", px=60, colour=theme.TICKET, halign="center"),
                 text(ctx, outcome, px=34, lines=3, halign="center"),
                 text(ctx, where, px=30, colour=theme.MUTED, halign="center"),
-                size_hint_y=None,
-                height=ctx.px(420),
+                **tall(ctx, 420),
             ),
             button(ctx, "普通取号", ctx.tap(flows.green_normal_ticket), px=44, size_hint_y=None, height=ctx.px(130)),
             Widget(),
@@ -53,8 +63,8 @@ def waiting(ctx: Ctx) -> Widget:
             text(ctx, f"绿色通道（{ctx.state.green or ''}）：请在原地稍候", px=40, halign="center"),
             text(ctx, "工作人员核实后，号码会显示在这里并打印", px=36, halign="center"),
             text(ctx, where, px=32, colour=theme.MUTED, halign="center"),
-            size_hint_y=None,
-            height=ctx.px(420),
+            **tall(ctx, 420),
         ),
+        button(ctx, "不用了，取消请求", ctx.tap(flows.home), ACTION_ALT, px=40, size_hint_y=None, height=ctx.px(120)),
         Widget(),
     )

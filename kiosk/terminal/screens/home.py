@@ -89,7 +89,8 @@ def build(ctx: Ctx) -> Widget:
         px=36,
         size_hint_x=0.34,
     )
-    greeting = headline(ctx, "您好，请选择要办理的业务", px=44, size_hint_x=0.66)
+    # 大字版: a greeting short enough to stay whole beside the 标准版 button
+    greeting = headline(ctx, "您好，请选择业务" if ctx.elderly else "您好，请选择要办理的业务", px=44, size_hint_x=0.66)
     top = row(greeting, toggle, size_hint_y=None, height=ctx.px(96))
     queue = _queue(ctx)
     if ctx.portrait:

@@ -21,19 +21,27 @@ def build(ctx: Ctx) -> Widget:
     if person is None:
         parts.append(_swipe(ctx))
         if state.purpose == "checkin":
-            parts += [
+            code = [
                 text(
                     ctx,
                     "有预约码可输入（选填），再刷身份证签到",
                     px=34,
                     colour=theme.MUTED,
                     size_hint_y=None,
-                    height=ctx.px(56),
+                    height=ctx.px(56 if ctx.portrait else 110),
+                    lines=1 if ctx.portrait else 2,
+                    halign="left" if ctx.portrait else "center",
                 ),
                 keys.field(ctx, state.keypad, "预约码（8位）"),
                 keys.keypad(ctx),
                 Widget(),
             ]
+            if ctx.portrait:
+                parts += code
+            else:  # side by side: stacked, the keypad pushed the headline over the header
+                swipe, hint = parts.pop(), code.pop(0)
+                left = column(swipe, hint, Widget(), size_hint_x=0.4)
+                parts.append(row(left, column(*code, size_hint_x=0.6), spacing=24))
         if flows.skip_allowed():
             parts.append(
                 button(
@@ -88,7 +96,13 @@ def build(ctx: Ctx) -> Widget:
 def _swipe(ctx: Ctx) -> Widget:
     """The instruction, large: where to put the card."""
     return card(
-        text(ctx, "请将第二代居民身份证放在读卡区", px=50, bold=True, halign="center"),
+        text(
+            ctx,
+            "请把身份证放在读卡区" if ctx.elderly else "请将第二代居民身份证放在读卡区",  # whole in 大字版 too
+            px=50,
+            bold=True,
+            halign="center",
+        ),
         text(ctx, "读卡区在屏幕下方，听到“嘀”声后即可取回", px=34, colour=theme.MUTED, halign="center"),
         text(ctx, "也支持港澳台居民居住证、外国人永久居留身份证", px=30, colour=theme.MUTED, halign="center"),
         size_hint_y=None,

@@ -158,6 +158,12 @@ def row(*children: Widget, spacing: float = 18, **kwargs: Any) -> BoxLayout:
     return box
 
 
+def tall(ctx: Ctx, design_height: float) -> dict[str, Any]:
+    """The height of a message card: fixed in portrait; in landscape the height left over (a fixed height
+    plus the 24-hour banner and 大字版 pushed the headline over the header)."""
+    return {"size_hint_y": None, "height": ctx.px(design_height)} if ctx.portrait else {"size_hint_y": 6}
+
+
 def card(*children: Widget, colour: Any = theme.PANEL, **kwargs: Any) -> Panel:
     """A rounded panel holding a column."""
     padding, spacing = kwargs.pop("padding", (28, 20)), kwargs.pop("spacing", 12)

@@ -11,6 +11,7 @@ from kiosk.terminal.screens import (
     booking,
     browse,
     complaint,
+    contact,
     evaluation,
     green,
     guide,
@@ -43,6 +44,7 @@ BUILDERS: dict[str, Callable[[Ctx], Widget]] = {
     "booked": booking.booked,
     "complaint": complaint.ask,  # 反映问题 (complaints and 办不成事)
     "complaint_done": complaint.done,
+    "contact": contact.build,  # 短信提醒（留手机号） after a ticket or a booking (issue 16)
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from kivy.uix.widget import Widget
 
+from kiosk.terminal.screens.contact import sms_button
 from kiosk.terminal.screens.parts import (
     CONFIRM,
     ERROR_BG,
@@ -49,8 +50,9 @@ def windows_text(ctx: Ctx, group: str | None) -> str:
         windows = [w for w in windows if w.kind != "绿色通道"]
     if not windows:
         return "办理窗口：请留意叫号屏显示的窗口"
-    names = [w.name + ("（绿色通道）" if w.kind == "绿色通道" else "") for w in windows[:3]]
-    more = f"等{len(windows)}个窗口" if len(windows) > 3 else ""
+    shown = 2 if ctx.elderly else 3  # 大字版: a line that stays large
+    names = [w.name + ("（绿色通道）" if w.kind == "绿色通道" else "") for w in windows[:shown]]
+    more = f"等{len(windows)}个窗口" if len(windows) > shown else ""
     return "办理窗口：" + "、".join(names) + more
 
 
@@ -85,7 +87,9 @@ def confirm(ctx: Ctx) -> Widget:
     lines: list[Widget] = [
         text(ctx, what, px=50, bold=True, colour=theme.TICKET),
         text(
-            ctx, f"排队队列：{group.name if group else '—'}" + (f" · 绿色通道（{state.green}）" if green else ""), px=36
+            ctx,
+            f"排队队列：{group.name if group else '—'}" + (f" · 绿色通道（{state.green}）" if green else ""),
+            px=36,
         ),
         text(ctx, windows_text(ctx, group.code if group else None), px=34, lines=2),
         text(ctx, who, px=34),
@@ -174,6 +178,13 @@ def result(ctx: Ctx) -> Widget:
         )
     slip.slip_state = "failed" if state.notice else ("sent" if data.get("print_job_id") else "none")
     parts: list[Widget] = [info, row(slip, qr, size_hint_y=0.26 if ctx.portrait else 0.3)]
+    if flows.offer_contact():  # 短信提醒 (issue 16): optional, never in the way of the ticket
+        sms = sms_button(ctx)
+        if ctx.portrait:
+            parts.append(sms)
+        else:  # landscape has no height to spare, but width beside the slip and the QR code
+            sms.text, sms.size_hint = "短信提醒\n（留手机号）", (0.4, 1)
+            parts[1].add_widget(sms)
     parts.append(
         text(
             ctx,

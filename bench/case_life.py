@@ -48,7 +48,7 @@ def seed(engine: sa.Engine, ctx: HallContext, cases: int, notices: int) -> None:
              "item_code": item, "window_id": "w05", "staff_role": "A", "arrived_at": at, "ended_at": at,
              "wait_s": 0, "service_s": 0, "outcome": "受理" if is_case else "补正",
              "deadline": None if is_case else day + timedelta(days=7),
-             "serial_no": f"{item}{day:%Y%m%d}{n:05d}" if is_case else None}
+             "serial_no": f"{item}{day:%Y%m%d}0001{n:05d}" if is_case else None}
         )  # fmt: skip
         if is_case:
             status = STATES[n % len(STATES)]

@@ -85,6 +85,7 @@ def _render(
             bind=bind,
             tls_bind=tls_bind,
             log_stderr=log_stderr,
+            hall_dir=hall_dir,
         )
     except (ProfileError, DeviceProfileError, BrokerError, OSError, ValueError) as exc:
         raise _fail(f"无法生成 Broker 配置：{exc}") from exc

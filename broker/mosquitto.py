@@ -18,11 +18,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from broker.dynsec import GENERATED, AccountMismatch, security_config
+from broker.dynsec import GENERATED, RECEIVE, SUBSCRIBE, AccountMismatch, security_config
 from broker.tls import TlsFiles
+from broker.topics import bridge_state, city_root, sync_root
 from firmware_config.credentials import all_accounts
 from firmware_config.devices import DeviceSet
-from firmware_config.hall import HallProfile
+from firmware_config.hall import BRIDGE_PASSWORD_FILE, CITY_SECRETS, HallProfile, city_secret
 
 BROKER_USER = "mosquitto"
 INSTALL_HINT = "未找到 mosquitto：请运行 make setup（安装 Debian 的 mosquitto 软件包）"
@@ -173,8 +174,11 @@ def render(
     bind: str = "127.0.0.1",
     tls_bind: str | None = None,
     log_stderr: bool = False,
+    hall_dir: Path | None = None,
 ) -> BrokerFiles:
-    """Write mosquitto.conf and dynamic-security.json for this hall into out_dir, readable by the broker."""
+    """Write mosquitto.conf and dynamic-security.json for this hall into out_dir, readable by the broker;
+    with the profile's `city:` section, the bridge to the city broker too (relative TLS paths in it are
+    read from `hall_dir`, the folder of hall.yaml)."""
     if (tls is None) != (tls_port is None):
         raise BrokerError("TLS 监听需要同时给出证书和端口")
     out_dir = out_dir.resolve()
@@ -204,11 +208,111 @@ def render(
         security = security_config(hall.hall.id, devices, all_accounts(secret_dir, devices))
     except AccountMismatch as exc:
         raise BrokerError(str(exc)) from exc
+    conf = conf_text(files, find_plugin(), log_stderr)
+    if hall.city is not None:
+        conf += bridge_text(hall, secret_dir, hall_dir, out_dir, owner)
+        _allow_server_city_topics(security, hall)
     _write(files.security, json.dumps(security, ensure_ascii=False, indent=1) + "\n", 0o600, owner)
-    _write(files.conf, conf_text(files, find_plugin(), log_stderr), 0o640, owner)
+    _write(files.conf, conf, 0o640, owner)
     if not files.log.exists():
         _write(files.log, "", 0o640, owner)
     return files
+
+
+def bridge_name(hall: HallProfile) -> str:
+    """The bridge connection's name; its state is on `$SYS/broker/connection/{name}/state`."""
+    return f"city-{hall.hall.id}"
+
+
+def bridge_text(
+    hall: HallProfile, secret_dir: Path, hall_dir: Path | None, out_dir: Path, owner: tuple[int, int] | None
+) -> str:
+    """The `connection` section bridging this hall to its city (PROTOCOL.md "The city link"): records out,
+    acks and the city's notices in, QoS 1, a persistent session, MQTT 3.1.1 (clustered engines speak no
+    more), its own account, TLS when configured. The hall's `hall/{id}/sync/` is the city's
+    `hall/{code}/sync/`: the city knows halls by the code it assigned."""
+    link = hall.city
+    assert link is not None and hall.hall.code is not None
+    password = city_secret(secret_dir, BRIDGE_PASSWORD_FILE)
+    if password is None:
+        raise BrokerError(
+            f"缺少市级平台为本大厅桥接账号分配的密码：{secret_dir / CITY_SECRETS / BRIDGE_PASSWORD_FILE}"
+            "（由市级 hallq provision 生成）"
+        )
+    for value in (password, link.bridge_username, link.clientid, link.broker_host):
+        if any(ch.isspace() for ch in value):
+            raise BrokerError("桥接配置中不能有空白字符")
+    name = bridge_name(hall)
+    local, remote = sync_root(hall.hall.id), sync_root(hall.hall.code)
+    lines = [
+        "",
+        f"# The city link: generated from hall.yaml `city:` ({GENERATED})",
+        f"connection {name}",
+        " ".join(["address", f"{link.broker_host}:{link.broker_port}", *link.other_brokers]),
+        "round_robin false",  # back to the first node when it returns; the others are for failover
+        "bridge_protocol_version mqttv311",
+        "try_private false",
+        "cleansession false",
+        f"local_clientid {name}-local",
+        f"remote_clientid {link.clientid}",
+        f"remote_username {link.bridge_username}",
+        f"remote_password {password}",
+        "notifications true",
+        "notifications_local_only true",
+        f"notification_topic {bridge_state(name)}",
+        "keepalive_interval 30",
+        "restart_timeout 2 15",
+        "start_type automatic",
+        f"topic up/# out 1 {local} {remote}",
+        f"topic ack in 1 {local} {remote}",
+        f"topic # in 1 {city_root(link.city)}/ {city_root(link.city)}/",
+    ]
+    if link.tls:
+        lines += _bridge_tls(link.ca_file, link.cert_file, link.key_file, hall_dir, out_dir, owner)
+    return "\n".join(lines) + "\n"
+
+
+def _bridge_tls(
+    ca: Path | None,
+    cert: Path | None,
+    key: Path | None,
+    hall_dir: Path | None,
+    out_dir: Path,
+    owner: tuple[int, int] | None,
+) -> list[str]:
+    """TLS lines of the bridge, its files copied where the broker's user can read them."""
+    if ca is None:
+        return ["bridge_capath /etc/ssl/certs", "bridge_insecure false"]
+    folder = out_dir / "city-tls"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if owner:
+        os.chown(folder, *owner)
+    lines = []
+    for option, src, name, mode in (
+        ("bridge_cafile", ca, "ca.crt", 0o644),
+        ("bridge_certfile", cert, "client.crt", 0o644),
+        ("bridge_keyfile", key, "client.key", 0o600),
+    ):
+        if src is None:
+            continue
+        path = src if src.is_absolute() or hall_dir is None else hall_dir / src
+        try:
+            text = path.read_text(encoding="ascii")
+        except OSError as exc:
+            raise BrokerError(f"无法读取市级平台连接的证书文件 {path}：{exc}") from exc
+        _write(folder / name, text, mode, owner)
+        lines.append(f"{option} {_path(folder / name)}")
+    return [*lines, "bridge_insecure false"]
+
+
+def _allow_server_city_topics(security: dict[str, object], hall: HallProfile) -> None:
+    """The server reads the bridge's state and the city's notices (devices never: they stay default-deny)."""
+    assert hall.city is not None
+    roles = security["roles"]
+    assert isinstance(roles, list)
+    server = next(r for r in roles if r["rolename"] == "server")
+    for topic in (bridge_state(bridge_name(hall)), f"{city_root(hall.city.city)}/#"):
+        server["acls"] += [{"acltype": kind, "topic": topic, "allow": True} for kind in (RECEIVE, SUBSCRIBE)]
 
 
 def find_mosquitto() -> str:

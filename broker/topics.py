@@ -121,3 +121,73 @@ class Topics:
     def valid_action(action: str) -> bool:
         """True for an action name of the contract's shape (`window.call_next`)."""
         return bool(_ACTION.match(action))
+
+
+# The city link (PROTOCOL.md "The city link"). On the hall's broker `hall` is the hall id (`demo`); the
+# bridge maps `hall/{id}/sync/…` to `hall/{code}/sync/…` on the city broker, where halls are known by the
+# code the city assigned (`0001`), the same code every record's envelope carries.
+_HALL_KEY = re.compile(r"^(?:[a-z0-9][a-z0-9_\-.]{0,63}|[0-9A-Z]{4})$")
+_STREAM = re.compile(r"^[a-z][a-z_]{1,31}$")
+
+
+def _hall_key(hall: str) -> str:
+    if not _HALL_KEY.match(hall):
+        raise ValueError(f"invalid hall id or code for a topic: {hall!r}")
+    return hall
+
+
+def sync_root(hall: str) -> str:
+    """`hall/{hall}/sync/`: the prefix the bridge maps between the hall's and the city's tree."""
+    return f"hall/{_hall_key(hall)}/sync/"
+
+
+def sync_up(hall: str, stream: str) -> str:
+    """Where the hall publishes one outbox record of a stream (bridged out to the city)."""
+    if not _STREAM.match(stream):
+        raise ValueError(f"invalid stream: {stream!r}")
+    return f"{sync_root(hall)}up/{stream}"
+
+
+def sync_up_all(hall: str) -> str:
+    """Subscription filter for every stream of one hall."""
+    return f"{sync_root(hall)}up/#"
+
+
+def sync_ack(hall: str) -> str:
+    """Where the city acknowledges (`upto`) the records it durably holds (bridged in to the hall)."""
+    return f"{sync_root(hall)}ack"
+
+
+def city_root(city: str) -> str:
+    """Prefix of everything the city publishes to its halls (bridged in)."""
+    return f"city/{_segment(city, 'city id')}"
+
+
+def city_catalog_version(city: str) -> str:
+    """Notice that the city published a new catalog (同源发布)."""
+    return f"{city_root(city)}/catalog/version"
+
+
+def city_calendar_version(city: str) -> str:
+    """Notice that the city published a new holiday calendar."""
+    return f"{city_root(city)}/calendar/version"
+
+
+def bridge_state(connection: str) -> str:
+    """Mosquitto's `notifications` topic of a bridge connection: payload `1` (up) or `0` (down)."""
+    return f"$SYS/broker/connection/{_segment(connection, 'bridge connection')}/state"
+
+
+def sync_up_shared(group: str) -> str:
+    """The city ingest's shared subscription to every hall's streams: `$share/{group}/hall/+/sync/up/+`."""
+    return f"$share/{_segment(group, 'share group')}/hall/+/sync/up/+"
+
+
+def parse_sync_up(topic: str) -> tuple[str, str] | None:
+    """(hall, stream) of a `hall/{hall}/sync/up/{stream}` topic, or None for any other topic."""
+    parts = topic.split("/")
+    if len(parts) != 5 or parts[0] != "hall" or parts[2:4] != ["sync", "up"]:
+        return None
+    if not _HALL_KEY.match(parts[1]) or not _STREAM.match(parts[4]):
+        return None
+    return parts[1], parts[4]

@@ -8,7 +8,7 @@ from datetime import time
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 HALLS_DIR = Path(__file__).parent / "halls"
 PROFILE_VERSION = 1
+
+
+class ProfileError(ValueError):
+    """A hall profile that cannot be used, with the file and field named."""
 
 
 class Strict(BaseModel):
@@ -245,15 +249,97 @@ class AllocationRules(Strict):
     overflow: tuple[OverflowRule, ...] = Field(default=(), description="Manager-approved overflow rules")
 
 
+class SiteKind(StrEnum):
+    """A staffed hall, or a 24-hour self-service point (002 §43): kiosks and printers, no windows."""
+
+    hall = "hall"
+    self_service_point = "self_service_point"
+
+
 class Hall(Strict):
     """Identity of the hall."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_\-]{1,30}$")
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Z]{4}$",
+        description="Hall code assigned by the city's provisioning: in every serial number and city record",
+    )
+    site_kind: SiteKind = Field(default=SiteKind.hall, description="hall, or self_service_point (no windows)")
     name: str = Field(min_length=2, max_length=40)
     level: HallLevel
     address: str = Field(min_length=2)
     phone: str = Field(pattern=r"^[0-9\-]{5,20}$")
     region_code: str = Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 administrative division code")
+
+
+class CityLink(Strict):
+    """The hall's link to its city (PROTOCOL.md "The city link"): where the city broker is and how the
+    bridge logs in. Secrets are not here: the bridge password and the city identity key are files the
+    city's provisioning puts under the secret directory (`city/bridge.password`, `city/identity.key`)."""
+
+    city: str = Field(pattern=r"^[a-z][a-z0-9_\-]{1,30}$", description="City id: topics city/{city}/…")
+    broker_host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.\-:]+$")
+    broker_port: int = Field(default=8883, ge=1, le=65535)
+    other_brokers: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")]] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Other nodes of a clustered city broker (host:port): the bridge moves to one when its node fails",
+    )
+    tls: bool = Field(default=True, description="TLS to the city broker (off only on loopback test rigs)")
+    ca_file: Path | None = Field(default=None, description="CA of the city broker; relative to the hall folder")
+    cert_file: Path | None = Field(default=None, description="Client certificate, when the city asks for one")
+    key_file: Path | None = None
+    bridge_username: str = Field(pattern=r"^[A-Za-z0-9_\-.]{2,64}$", description="The bridge's city account")
+    bridge_clientid: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-.]{2,64}$")
+    api_url: str | None = Field(default=None, pattern=r"^https?://", description="The city's HTTP API")
+    resend_after_s: float = Field(default=60, ge=1, le=3600, description="Resend unacknowledged records after")
+    max_rate: int = Field(default=500, ge=1, le=100_000, description="Records per second the hall publishes")
+    max_in_flight: int = Field(
+        default=500, ge=1, le=900, description="Records sent and not yet acknowledged (the bridge queues ≤ 1000)"
+    )
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> CityLink:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("客户端证书与私钥须同时给出")
+        if not self.tls and (self.ca_file or self.cert_file):
+            raise ValueError("未启用 TLS 时不应配置证书文件")
+        return self
+
+    @property
+    def clientid(self) -> str:
+        """The bridge's client id on the city broker."""
+        return self.bridge_clientid or self.bridge_username
+
+
+# What the city's provisioning puts in the hall's secret directory (never in hall.yaml).
+CITY_SECRETS = "city"
+BRIDGE_PASSWORD_FILE = "bridge.password"  # the bridge's password on the city broker
+CITY_IDENTITY_KEY_FILE = "identity.key"  # hex, 32 bytes or more: person hashes in city records
+
+
+def city_secret(secret_dir: Path, name: str) -> str | None:
+    """A secret the city provisioned (stripped text), or None when it is not there."""
+    path = secret_dir / CITY_SECRETS / name
+    try:
+        return path.read_text(encoding="ascii").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def city_identity_key(secret_dir: Path) -> bytes | None:
+    """The city's identity key, or None when the city has not provisioned one."""
+    text = city_secret(secret_dir, CITY_IDENTITY_KEY_FILE)
+    if text is None:
+        return None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise ProfileError(f"{secret_dir / CITY_SECRETS / CITY_IDENTITY_KEY_FILE}: 市级身份密钥应为十六进制") from None
+    if len(key) < 32:
+        raise ProfileError(f"{secret_dir / CITY_SECRETS / CITY_IDENTITY_KEY_FILE}: 市级身份密钥不足32字节")
+    return key
 
 
 class HallProfile(Strict):
@@ -264,14 +350,22 @@ class HallProfile(Strict):
     hours: OpeningHours
     groups: tuple[QueueGroup, ...] = Field(min_length=1)
     staff: tuple[Staff, ...] = Field(min_length=1)
-    windows: tuple[Window, ...] = Field(min_length=1)
+    windows: tuple[Window, ...] = Field(default=(), description="At least one, except at a self-service point")
     tickets: TicketRules = TicketRules()
     appointments: AppointmentRules = AppointmentRules()
     cases: CaseRules = CaseRules()
     allocation: AllocationRules = AllocationRules()
+    city: CityLink | None = Field(default=None, description="The city link; none: the hall runs on its own")
 
     @model_validator(mode="after")
     def _references(self) -> HallProfile:
+        point = self.hall.site_kind == SiteKind.self_service_point
+        if not self.windows and not point:
+            raise ValueError("大厅至少需要一个窗口（无窗口的站点请设 site_kind: self_service_point）")
+        if point and self.windows:
+            raise ValueError("24小时自助服务点不设窗口")
+        if self.city is not None and self.hall.code is None:
+            raise ValueError("接入市级平台（city）须先由市级分配大厅编码 hall.code")
         _unique("队列代码", [g.code for g in self.groups])
         _unique(
             "号码前缀",
@@ -300,7 +394,7 @@ class HallProfile(Strict):
                 raise ValueError(f"分流规则引用了不存在的窗口 {sorted(unknown_windows)}")
         served = {g for w in self.windows for g in w.groups}
         orphans = group_codes - served
-        if orphans:
+        if orphans and not point:
             raise ValueError(f"队列 {sorted(orphans)} 没有任何窗口办理，取号后将无人叫号")
         return self
 
@@ -327,10 +421,6 @@ def _unique(what: str, values: Sequence[Hashable]) -> None:
     dupes = sorted(str(v) for v, n in Counter(values).items() if n > 1)
     if dupes:
         raise ValueError(f"{what}重复：{dupes}")
-
-
-class ProfileError(ValueError):
-    """A hall profile that cannot be used, with the file and field named."""
 
 
 def load_hall_profile(path: Path) -> HallProfile:

@@ -19,11 +19,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from broker.client import BusSettings
 from firmware_config.credentials import server_account
 from firmware_config.devices import DeviceProfileError, DeviceSet, load_devices
+from firmware_config.hall import city_identity_key
 from firmware_config.provision import BrokerEndpoint, device_config
 from hallcore.clock import Clock
 from hallcore.errors import HallError
 from hallcore.identity import load_or_create_key
-from hallserver import __version__, mobile
+from hallserver import __version__, cityfeed, mobile
 from hallserver.api import appointments as appointment_routes
 from hallserver.api import assist as assist_routes
 from hallserver.api import auth as auth_routes
@@ -35,6 +36,7 @@ from hallserver.api import devices as device_routes
 from hallserver.api import green_requests as green_routes
 from hallserver.api import live as live_routes
 from hallserver.api import pickup as pickup_routes
+from hallserver.api import sync as sync_routes
 from hallserver.api import whatif as whatif_routes
 from hallserver.api.deps import Hall
 from hallserver.api.limits import MAX_BODY_BYTES, BodySizeLimit, error_response
@@ -49,6 +51,7 @@ from hallserver.services import windows as window_service
 from hallserver.services.context import HallContext, load_context
 from hallserver.services.keyring import Keyring, load_or_create_keyring
 from hallserver.settings import Settings
+from hallserver.sync import runtime as city_link
 
 log = logging.getLogger("hallq.server")
 
@@ -80,7 +83,10 @@ def build_context(settings: Settings, clock: Clock | None = None) -> HallContext
         if settings.data_keys
         else load_or_create_keyring(settings.secret_dir)
     )
-    return load_context(settings.hall_dir, settings.holidays_file, clock, key, keyring)
+    ctx = load_context(settings.hall_dir, settings.holidays_file, clock, key, keyring)
+    if ctx.profile.city is not None:
+        ctx.city_key = city_identity_key(settings.secret_dir)
+    return ctx
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -97,12 +103,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         log.info("hall %s ready: %d windows", ctx.profile.hall.id, len(ctx.profile.windows))
         housekeeper = Housekeeper(ctx, engine, settings.housekeeping_s)
         housekeeper.start()  # expires earlier days' tickets now, sweeps no-shows every few minutes
-        notifier = Notifier.from_settings(ctx, engine)  # drains the SMS/webhook outbox (HALLQ_NOTIFY_…)
+        # drains the SMS/webhook outbox (HALLQ_NOTIFY_…); links in messages on the server's public URL
+        notifier = Notifier.from_settings(ctx, engine, base_url=settings.base_url)
         notifier.start()
         gateway = app.state.hall.gateway
         if gateway is not None:
             gateway.start()
+        # the city link: records captured with every commit; published when the hall has a `city:` section
+        app.state.city_link = city_link.start(ctx, engine, settings, lambda: app.state.hall.gateway)
+        cityfeed.start(app.state.hall, settings.hall_dir, settings.secret_dir)  # 同源发布: off without `city:`
         yield
+        app.state.city_link.stop()
+        cityfeed.stop(app.state.hall)
         if gateway is not None:
             gateway.stop()
         notifier.stop()
@@ -146,6 +158,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         contact_routes,
         whatif_routes,
         complaint_routes,  # complaints and 办不成事
+        sync_routes,  # the city link's status
     ):
         api.include_router(module.router)
     api.include_router(device_routes.notices)

@@ -120,7 +120,12 @@ def run(
                     profile = load_hall_profile(settings.hall_dir / "hall.yaml")
                     devices = load_devices(settings.hall_dir / "devices.yaml", profile)
                     files = render(
-                        profile, devices, settings.secret_dir, settings.broker_dir, port=settings.broker_port
+                        profile,
+                        devices,
+                        settings.secret_dir,
+                        settings.broker_dir,
+                        port=settings.broker_port,
+                        hall_dir=settings.hall_dir,  # the city bridge's TLS files are named relative to it
                     )
                     broker = BrokerProcess(files)
                     broker.start()

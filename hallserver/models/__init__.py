@@ -28,6 +28,7 @@ from hallserver.models.cases import (
     Visit,
     needs_paper,
 )
+from hallserver.models.city_sync import SyncOutbox, SyncState  # the city link's outbox
 from hallserver.models.columns import UTCDateTime, utc_field
 from hallserver.models.complaints import Complaint, ComplaintEvent, ComplaintState  # complaints, 办不成事
 from hallserver.models.departments import DepartmentEvent
@@ -82,6 +83,8 @@ __all__ = [
     "ServiceCase",
     "Subscription",
     "SupplementWatch",
+    "SyncOutbox",
+    "SyncState",
     "Ticket",
     "TicketCounter",
     "TicketEvent",

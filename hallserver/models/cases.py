@@ -35,6 +35,9 @@ class Person(SQLModel, table=True):
     id_cipher: str = Field(sa_type=sa.Text)
     name_cipher: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # The same ID under the city's identity key (PROTOCOL.md): what city records carry; filled by the city
+    # link's capture the first time a record names this person.
+    city_hash: str | None = Field(default=None, max_length=64)
 
 
 class CaseStatus(StrEnum):

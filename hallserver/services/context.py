@@ -26,6 +26,12 @@ class HallContext:
     clock: Clock
     identity_key: bytes
     keyring: Keyring
+    city_key: bytes | None = None  # the city's identity key, when the hall is linked to a city
+
+    @property
+    def proof_key(self) -> bytes:
+        """The key of codes any hall of the city must verify (a receipt's 查询码): the city's when linked."""
+        return self.city_key or self.identity_key
 
     def now(self) -> datetime:
         """The current instant in the hall's time zone."""

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from hallcore.catalog.schema import Bundle, Item
 from hallcore.errors import HallError
+from hallcore.serials import MAX_SEQUENCE, UNASSIGNED_HALL, SerialError, format_serial
 from hallserver.models import (
     CaseEvent,
     CaseStatus,
@@ -150,9 +151,12 @@ def last_visit(session: Session, ticket_id: int) -> Visit | None:
 
 
 def serial_number(session: Session, ctx: HallContext, item_code: str, day: date) -> str:
-    """统一业务流水号: implementation code + yyyymmdd + a 5-digit daily sequence, never reused."""
+    """统一业务流水号: implementation code + yyyymmdd + hall code + a 5-digit daily sequence, never reused."""
     seq = counters.increment(session, SerialCounter, item_code=item_code, day=day)
-    return f"{item_code}{day:%Y%m%d}{seq:05d}"
+    try:
+        return format_serial(item_code, day, ctx.profile.hall.code or UNASSIGNED_HALL, seq)
+    except SerialError as exc:
+        raise HallError("numbers_exhausted" if seq > MAX_SEQUENCE else "invalid", str(exc)) from None
 
 
 def _promised_days(entry: Item | Bundle) -> int:

@@ -39,6 +39,8 @@ TABLES = {
     "department_event",
     "complaint",  # complaints and 办不成事 (0013)
     "complaint_event",
+    "sync_outbox",  # the city link's outbox (0014)
+    "sync_state",
 }
 
 

@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HALLQ := $(VENV)/bin/hallq
 
-.PHONY: setup run test bench lint clean schema
+.PHONY: setup run test test-cluster city bench lint clean schema
 
 setup:
 	@scripts/setup.sh
@@ -13,7 +13,16 @@ run: setup
 
 # Two workers (the machines have two cores); a test file stays on one worker with its fixtures.
 test: setup
-	@$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	@$(PY) -m pytest -n 2 --dist loadfile -m "not cluster" $(PYTEST_ARGS)
+
+# The clustered city broker (a 3-node RabbitMQ on loopback): its own target, run by CI after `make test`.
+test-cluster: setup
+	@scripts/setup.sh --cluster
+	@$(PY) -m pytest -p no:xdist -m cluster tests/city $(PYTEST_ARGS)
+
+# A demo city on this machine: three halls and a 24-hour point, the city broker, ingest, PostgreSQL, console.
+city: setup
+	@$(PY) -m city.demo
 
 bench: setup
 	@$(PY) -m bench

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "cabinet-sim": "kiosk.cabinet.cli:cabinet_simulator_command",
     "printer-agent": "kiosk.printer.cli:agent_command",
     "printer": "kiosk.printer.cli:printer_app",
+    "city": "city.cli:app",
 }
 
 

@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(python3 python3-venv python3-dev postgresql mosquitto mosquitto-clients systemd
               fonts-noto-cjk fonts-wqy-microhei espeak-ng sox xvfb libgl1-mesa-dri libegl1 libgles2 libmtdev1 alsa-utils
               chromium chromium-driver)
+# `--cluster`: also the engine of the clustered city broker (make test-cluster, CI).
+if [ "${1:-}" = "--cluster" ]; then
+  APT_PACKAGES+=(rabbitmq-server)
+fi
 VENV=.venv
 STAMP="$VENV/.setup-stamp"
 

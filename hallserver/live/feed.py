@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from firmware_config.devices import DeviceSet
+from hallserver import cityfeed
 from hallserver.db import session_scope
 from hallserver.live.hub import LiveHub
 from hallserver.live.tickets import StreamTickets
@@ -203,6 +204,10 @@ class FloorFeed:
             reviews=alerts.gather_reviews(s, self.ctx, now),
             rectifications=alerts.gather_rectifications(s, self.ctx, now.date()),
             assists=self._assists(),
-            cases=[*case_alerts.gather(s, self.ctx), *complaint_alerts.gather(s, self.ctx)],  # + complaints
+            cases=[
+                *case_alerts.gather(s, self.ctx),
+                *complaint_alerts.gather(s, self.ctx),
+                *cityfeed.alerts(self.ctx),  # a city catalog/calendar refused: the last good one serves
+            ],
         )
         return [asdict(a) for a in alerts.evaluate(facts, now)]

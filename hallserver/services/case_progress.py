@@ -4,8 +4,10 @@ number alone shows the status, the dates and the steps."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -32,6 +34,39 @@ class Progress:
     decision: bool = False  # a written 不予批准决定书 exists
 
 
+log = logging.getLogger("hallq.cases")
+CITY_DOWN = "暂时无法查询其他大厅的办件，请稍后再试"
+
+
+class RemoteCases(Protocol):
+    """Cases accepted at other halls of the city (hallserver.cityfeed.progress); raises CityDown."""
+
+    def by_serial(self, serial_no: str) -> list[Progress]: ...
+
+    def by_identity(self, id_number: str) -> list[Progress]: ...
+
+
+class CityDown(RuntimeError):
+    """The city could not be asked (unreachable, timed out, refused)."""
+
+
+class CityUnavailable(HallError):
+    """Nothing here and the city cannot be asked now: 503 on REST, `unavailable` on the bus."""
+
+    http_status = 503
+
+
+_REMOTE: dict[int, RemoteCases] = {}  # id(ctx) → the city lookup of that hall (set by its app when linked)
+
+
+def set_remote(ctx: HallContext, remote: RemoteCases | None) -> None:
+    """Let progress queries of this hall fall back to the city (None: local only)."""
+    if remote is None:
+        _REMOTE.pop(id(ctx), None)
+    else:
+        _REMOTE[id(ctx)] = remote
+
+
 def _cases(session: Session, ctx: HallContext, serial_no: str | None, id_number: str | None) -> list[ServiceCase]:
     if serial_no:
         return [c for c in [session.get(ServiceCase, serial_no.strip())] if c is not None]
@@ -50,7 +85,8 @@ def _cases(session: Session, ctx: HallContext, serial_no: str | None, id_number:
 def progress(
     session: Session, ctx: HallContext, serial_no: str | None = None, id_number: str | None = None
 ) -> list[Progress]:
-    """Cases by serial number or by the applicant's ID number (looked up through the keyed hash)."""
+    """Cases by serial number or by the applicant's ID number (looked up through the keyed hash); local first,
+    then, for a hall linked to its city, the cases accepted at other halls."""
     own = id_number is not None and not serial_no
     today = ctx.today()
     out = []
@@ -80,4 +116,23 @@ def progress(
                 decision=case.status == CaseStatus.denied,
             )
         )
-    return out
+    remote = _REMOTE.get(id(ctx))
+    return out if remote is None else _with_city(remote, out, serial_no, id_number)
+
+
+def _with_city(
+    remote: RemoteCases, local: list[Progress], serial_no: str | None, id_number: str | None
+) -> list[Progress]:
+    """Serial: the city only when the case is not here. Identity: the city's other cases too; when the city is
+    down, what this hall has, or a clear message when it has nothing."""
+    if serial_no and local:
+        return local
+    try:
+        found = remote.by_serial(serial_no.strip()) if serial_no else remote.by_identity(id_number or "")
+    except CityDown as exc:
+        log.warning("city progress lookup failed: %s", exc)
+        if local:
+            return local
+        raise CityUnavailable("unavailable", CITY_DOWN) from None
+    mine = {p.serial_no for p in local}
+    return local + [p for p in found if p.serial_no not in mine]

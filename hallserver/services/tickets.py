@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, text
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from firmware_config.hall import QueueGroup
@@ -13,10 +13,12 @@ from hallcore.announce import MAX_SEQ, ticket_number
 from hallcore.commands import IssueTicket
 from hallcore.errors import HallError, NotFound
 from hallcore.identity import identity_hash, mask_name
-from hallserver.models import HELD_STATES, Priority, Ticket, TicketCounter, TicketState, new_public_token
-from hallserver.services import counters, estimates, people
+from hallserver.models import HELD_STATES, Priority, Ticket, TicketState, new_public_token
+from hallserver.services import estimates, people, site
+from hallserver.services import ticket_rows as rows
 from hallserver.services.context import HallContext
-from hallserver.services.lifecycle import log_event, transition
+from hallserver.services.lifecycle import transition
+from hallserver.services.ticket_rows import NewTicket
 
 
 @dataclass(frozen=True)
@@ -29,15 +31,47 @@ class IssuedTicket:
     estimated_wait_min: int | None
 
 
+@dataclass(frozen=True)
+class Issued:
+    """A new ticket as the issue path wrote it (plain values, no ORM object), with what the citizen is told."""
+
+    ticket: NewTicket
+    group: QueueGroup
+    waiting_ahead: int
+    estimated_wait_min: int | None
+
+
 def issue_ticket(session: Session, ctx: HallContext, req: IssueTicket) -> IssuedTicket:
-    """Issue one ticket in one transaction; concurrent kiosks never share a number."""
+    """Issue one ticket (see issue) and load it as an ORM object, for callers that go on changing it."""
+    issued = issue(session, ctx, req)
+    ticket = session.get(Ticket, issued.ticket.id)
+    assert ticket is not None
+    return IssuedTicket(ticket, issued.group, issued.waiting_ahead, issued.estimated_wait_min)
+
+
+def issue(session: Session, ctx: HallContext, req: IssueTicket) -> Issued:
+    """Issue one ticket in the caller's transaction; concurrent kiosks never share a number.
+
+    Every check comes before the first write (a refusal leaves nothing behind), then four plain statements:
+    the person, the day's counter, the ticket and its event (services/ticket_rows.py)."""
+    session.flush()  # the plain statements below must see what the caller changed through the ORM (if anything)
+    site.check_issues_tickets(ctx)  # a 24-hour self-service point has no windows
     now = ctx.now()
     group = _resolve_group(ctx, req)
     priority = _check_priority(ctx, req, now)
     _check_open(ctx, priority, now)
     id_hash = _identity(ctx, req, group)
     series = _series(ctx, group, priority)
-    seq = next_number(session, series, now.date())  # locks the series row until commit
+    pg = rows.is_postgresql(session)
+    if id_hash is not None:
+        _check_real_name_limits(session, ctx, id_hash, group, now.date())
+        person, row = people.person_upsert(ctx, req.id_number, req.name)  # type: ignore[arg-type]
+        if pg:  # the person and the counter in one round trip
+            seq = int(rows.one(session, rows.pg_counter_with(person), **row, series=series, day=now.date()))
+        else:
+            rows.run(session, person, **row)
+    if id_hash is None or not pg:
+        seq = next_number(session, series, now.date())  # locks the series row until commit
     if seq > MAX_SEQ:
         raise HallError(
             "numbers_exhausted",
@@ -45,37 +79,45 @@ def issue_ticket(session: Session, ctx: HallContext, req: IssueTicket) -> Issued
             group=group.code,
             series=series,
         )
-    if id_hash is not None:
-        _check_real_name_limits(session, ctx, id_hash, group, now.date())
-        people.remember(session, ctx, req.id_number, req.name)  # type: ignore[arg-type]
-    ticket = Ticket(
-        number=ticket_number(series, seq),
-        series=series,
-        seq=seq,
-        service_date=now.date(),
-        group_code=group.code,
-        item_code=req.item_code,
-        priority=priority,
-        channel=req.channel,
-        state=TicketState.waiting,
-        identity_hash=id_hash,
-        masked_name=mask_name(req.name) if req.name and id_hash else None,
-        issued_at=now,
-        queue_key=now,
-        appointment_at=req.appointment_at if priority is Priority.appointment else None,
-        note=req.priority_reason,
-        public_token=new_public_token(),  # the slip's QR code: the citizen's lookup, never the id
-    )
-    session.add(ticket)
-    session.flush()
-    log_event(session, ticket, "issue", None, now, detail=f"{req.channel}/{req.method}")
-    ahead = waiting_ahead(session, ticket)
-    return IssuedTicket(ticket, group, ahead, estimates.wait_for(session, ctx, group, ahead))
+    values = {
+        "number": ticket_number(series, seq),
+        "series": series,
+        "seq": seq,
+        "service_date": now.date(),
+        "group_code": group.code,
+        "item_code": req.item_code,
+        "priority": priority.value,
+        "channel": req.channel,
+        "identity_hash": id_hash,
+        "masked_name": mask_name(req.name) if req.name and id_hash else None,
+        "issued_at": now,
+        "queue_key": now,
+        "appointment_at": req.appointment_at if priority is Priority.appointment else None,
+        "note": req.priority_reason,
+        "public_token": new_public_token(),  # the slip's QR code: the citizen's lookup, never the id
+    }
+    detail = f"{req.channel}/{req.method}"
+    if pg:  # the ticket, its event and the people ahead in one round trip
+        ticket_id, ahead = rows.run(session, rows.PG_TICKET_EVENT_AHEAD[priority.value], **values, detail=detail)[0]
+        ticket = NewTicket(id=ticket_id, **values)  # type: ignore[arg-type]
+    else:
+        ticket_id = int(rows.one(session, rows.TICKET, **values))
+        rows.run(session, rows.EVENT, ticket_id=ticket_id, at=now, group_code=group.code, detail=detail)
+        ticket = NewTicket(id=ticket_id, **values)  # type: ignore[arg-type]
+        ahead = _ahead_of_new(session, ticket)
+    ahead = int(ahead)
+    return Issued(ticket, group, ahead, estimates.wait_for(session, ctx, group, ahead))
+
+
+def _ahead_of_new(session: Session, t: NewTicket) -> int:
+    """waiting_ahead for a ticket just written, in one plain statement."""
+    statement = rows.AHEAD[t.priority]
+    return int(rows.one(session, statement, day=t.service_date, group=t.group_code, id=t.id, key=t.queue_key))
 
 
 def next_number(session: Session, series: str, day: date) -> int:
     """Atomically increment and return the day's counter of a series (never reused)."""
-    return counters.increment(session, TicketCounter, series=series, service_date=day)
+    return int(rows.one(session, rows.COUNTER, series=series, day=day))
 
 
 def _resolve_group(ctx: HallContext, req: IssueTicket) -> QueueGroup:
@@ -137,15 +179,11 @@ def _check_real_name_limits(session: Session, ctx: HallContext, id_hash: str, gr
     """One waiting ticket per group and the daily cap, from one read of the person's tickets of the day
     (a handful of rows through ix_ticket_person_day, never a scan of the day)."""
     rules = ctx.profile.tickets
-    if session.get_bind().dialect.name == "postgresql":
+    if rows.is_postgresql(session):
         # Two desks issuing for one person in two groups hold different counter rows: this lock, until the
         # transaction ends, makes the second read the first's ticket (SQLite has one writer anyway).
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 19))"), {"key": id_hash})
-    mine = session.exec(
-        select(Ticket.number, Ticket.group_code, Ticket.state)
-        .where(Ticket.identity_hash == id_hash, Ticket.service_date == day)
-        .order_by(col(Ticket.id))
-    ).all()
+        rows.run(session, rows.PERSON_ADVISORY_LOCK, lock_key=id_hash)
+    mine = rows.run(session, rows.PERSON_DAY, id_hash=id_hash, day=day)
     if rules.one_waiting_per_group:
         held = next((n for n, g, state in mine if g == group.code and state in HELD_STATES), None)
         if held is not None:

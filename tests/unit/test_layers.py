@@ -17,7 +17,8 @@ LAYERS: dict[str, set[str]] = {
     "broker": {"firmware_config", "hallcore"},
     "kiosk": {"firmware_config", "hallcore", "broker"},
     "hallserver": {"firmware_config", "hallcore", "broker"},
-    "hallq": {"firmware_config", "hallcore", "broker", "kiosk", "hallserver"},
+    "city": {"firmware_config", "hallcore", "broker"},  # the city tier stands beside the hall server, never on it
+    "hallq": {"firmware_config", "hallcore", "broker", "kiosk", "hallserver", "city"},
 }
 SERVER_ONLY = ("fastapi", "starlette", "sqlalchemy", "sqlmodel", "uvicorn", "alembic", "psycopg")
 

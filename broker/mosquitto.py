@@ -162,26 +162,17 @@ def _copy_tls(tls: TlsFiles, folder: Path, owner: tuple[int, int] | None) -> Tls
     return copied
 
 
-def render(
-    hall: HallProfile,
-    devices: DeviceSet,
-    secret_dir: Path,
+def prepare_files(
     out_dir: Path,
     port: int,
-    tls: TlsFiles | None = None,
-    tls_port: int | None = None,
-    persistence: bool = True,
-    bind: str = "127.0.0.1",
-    tls_bind: str | None = None,
-    log_stderr: bool = False,
-    hall_dir: Path | None = None,
-) -> BrokerFiles:
-    """Write mosquitto.conf and dynamic-security.json for this hall into out_dir, readable by the broker;
-    with the profile's `city:` section, the bridge to the city broker too (relative TLS paths in it are
-    read from `hall_dir`, the folder of hall.yaml)."""
-    if (tls is None) != (tls_port is None):
-        raise BrokerError("TLS 监听需要同时给出证书和端口")
-    out_dir = out_dir.resolve()
+    bind: str,
+    tls: TlsFiles | None,
+    tls_port: int | None,
+    tls_bind: str | None,
+    persistence: bool,
+) -> tuple[BrokerFiles, tuple[int, int] | None]:
+    """A broker's folder made readable by the `mosquitto` user (with its data folder and a copy of the TLS
+    files), the paths of what goes in it, and that user's ids (None when not running as root)."""
     owner = _broker_ids()
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
     if owner:
@@ -204,6 +195,30 @@ def render(
         tls_port=tls_port,
         tls_bind=tls_bind if tls else None,
     )
+    return files, owner
+
+
+def render(
+    hall: HallProfile,
+    devices: DeviceSet,
+    secret_dir: Path,
+    out_dir: Path,
+    port: int,
+    tls: TlsFiles | None = None,
+    tls_port: int | None = None,
+    persistence: bool = True,
+    bind: str = "127.0.0.1",
+    tls_bind: str | None = None,
+    log_stderr: bool = False,
+    hall_dir: Path | None = None,
+) -> BrokerFiles:
+    """Write mosquitto.conf and dynamic-security.json for this hall into out_dir, readable by the broker;
+    with the profile's `city:` section, the bridge to the city broker too (relative TLS paths in it are
+    read from `hall_dir`, the folder of hall.yaml)."""
+    if (tls is None) != (tls_port is None):
+        raise BrokerError("TLS 监听需要同时给出证书和端口")
+    out_dir = out_dir.resolve()
+    files, owner = prepare_files(out_dir, port, bind, tls, tls_port, tls_bind, persistence)
     try:
         security = security_config(hall.hall.id, devices, all_accounts(secret_dir, devices))
     except AccountMismatch as exc:

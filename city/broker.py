@@ -10,7 +10,6 @@ feeds the RabbitMQ cluster's users and topic permissions (`city/cluster/rabbitmq
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Iterable
@@ -21,7 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from broker.dynsec import DEFAULT_ACCESS, RECEIVE, SEND, SUBSCRIBE, password_fields
-from broker.mosquitto import BrokerFiles, BrokerProcess, _broker_ids, _check_reachable, _copy_tls, _write, conf_text
+from broker.mosquitto import BrokerFiles, BrokerProcess, _write, conf_text, prepare_files
 from broker.mosquitto import find_plugin as find_dynsec_plugin
 from broker.tls import TlsFiles
 from firmware_config.credentials import Account, device_account
@@ -158,28 +157,7 @@ def render_city(
     grants = city_grants(city, codes)
     accounts = city_accounts(secret_dir, grants)
     out_dir = out_dir.resolve()
-    owner = _broker_ids()
-    out_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
-    if owner:
-        _check_reachable(out_dir, *owner)
-        os.chown(out_dir, *owner)
-    data_dir = out_dir / "data" if persistence else None
-    if data_dir is not None:
-        data_dir.mkdir(exist_ok=True, mode=0o750)
-        if owner:
-            os.chown(data_dir, *owner)
-    files = BrokerFiles(
-        out_dir=out_dir,
-        conf=out_dir / "mosquitto.conf",
-        security=out_dir / "dynamic-security.json",
-        log=out_dir / "mosquitto.log",
-        data_dir=data_dir,
-        bind=bind,
-        port=port,
-        tls=_copy_tls(tls, out_dir / "tls", owner) if tls else None,
-        tls_port=tls_port,
-        tls_bind=tls_bind if tls else None,
-    )
+    files, owner = prepare_files(out_dir, port, bind, tls, tls_port, tls_bind, persistence)
     security = security_config(city, codes, accounts)
     _write(files.security, json.dumps(security, ensure_ascii=False, indent=1) + "\n", 0o600, owner)
     _write(files.conf, _city_conf(files), 0o640, owner)

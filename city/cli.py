@@ -7,7 +7,8 @@ import functools
 import importlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -61,10 +62,16 @@ def _settings() -> CitySettings:
         raise typer.Exit(2) from None
 
 
-def _engine(settings: CitySettings) -> Any:
+@contextmanager
+def open_database(settings: CitySettings) -> Iterator[Any]:
+    """An engine for one command, disposed when the command ends (no connection outlives it)."""
     from city.db import make_engine
 
-    return make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=1, max_overflow=1)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _now() -> datetime:
@@ -88,9 +95,8 @@ def migrate(
         command.upgrade(alembic_config(settings.database_url), "head", sql=True)
         return
     upgrade(settings.database_url)
-    engine = _engine(settings)
-    created = Partitions(engine).ensure_ahead(_now().date(), behind=1, ahead=months_ahead)
-    engine.dispose()
+    with open_database(settings) as engine:
+        created = Partitions(engine).ensure_ahead(_now().date(), behind=1, ahead=months_ahead)
     typer.echo(f"城市数据库已是最新版本；新建分区 {len(created)} 个")
 
 
@@ -131,20 +137,22 @@ def rollup(
     """Refresh the daily rollups (the dirty days; or every day from --since)."""
     from city.rollups import rebuild, refresh_all
 
-    engine = _engine(_settings())
+    first = None
     if since:
         try:
             first = date.fromisoformat(since)
         except ValueError:
             typer.echo("日期格式应为 YYYY-MM-DD", err=True)
             raise typer.Exit(2) from None
-        typer.echo(f"已重算 {rebuild(engine, first)} 个大厅日")
-        return
-    stop = threading.Event()
-    while True:
-        typer.echo(f"已刷新 {refresh_all(engine)} 个大厅日")
-        if every <= 0 or stop.wait(every):
-            break
+    with open_database(_settings()) as engine:
+        if first is not None:
+            typer.echo(f"已重算 {rebuild(engine, first)} 个大厅日")
+            return
+        stop = threading.Event()
+        while True:
+            typer.echo(f"已刷新 {refresh_all(engine)} 个大厅日")
+            if every <= 0 or stop.wait(every):
+                break
 
 
 @hall_app.command("add")
@@ -162,17 +170,18 @@ def hall_add(
     from city.registry import RegistryError, assign_hall
 
     try:
-        entry = assign_hall(
-            _engine(_settings()),
-            name=name,
-            level=level,
-            region_code=region_code,
-            hall_id=hall_id,
-            code=code,
-            parent_region=parent_region,
-            site_kind=site_kind,
-            now=_now(),
-        )
+        with open_database(_settings()) as engine:
+            entry = assign_hall(
+                engine,
+                name=name,
+                level=level,
+                region_code=region_code,
+                hall_id=hall_id,
+                code=code,
+                parent_region=parent_region,
+                site_kind=site_kind,
+                now=_now(),
+            )
     except RegistryError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -185,7 +194,9 @@ def hall_list() -> None:
     """Every registered hall."""
     from city.registry import list_halls
 
-    for h in list_halls(_engine(_settings())):
+    with open_database(_settings()) as engine:
+        halls = list_halls(engine)
+    for h in halls:
         typer.echo(f"{h.code}\t{h.name}\t{h.level}\t{h.region_code}\t{h.site_kind}\t{h.bridge_account}")
 
 
@@ -201,7 +212,8 @@ def user_add(
     from city.auth import AuthError, set_user
 
     try:
-        set_user(_engine(_settings()), username, password, role, display_name, _now())
+        with open_database(_settings()) as engine:
+            set_user(engine, username, password, role, display_name, _now())
     except AuthError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -21,15 +21,16 @@ By = Annotated[str, typer.Option("--by", help="发布人（记入版本记录）
 
 def _publish(kind: str, folder: Path, by: str) -> None:
     from city import publishing
-    from city.cli import _engine, _settings
+    from city.cli import _settings, open_database
     from hallcore.published import BundleError, read_dir
 
     settings = _settings()
     try:
         files = read_dir(kind, folder)
-        made, created = publishing.publish(
-            _engine(settings), kind, files, by, datetime.now(UTC), publishing.notifier_from_env(settings)
-        )
+        with open_database(settings) as engine:
+            made, created = publishing.publish(
+                engine, kind, files, by, datetime.now(UTC), publishing.notifier_from_env(settings)
+            )
     except BundleError as exc:
         typer.echo(str(exc), err=True)
         for problem in exc.problems:
@@ -57,10 +58,11 @@ def publish_calendar(folder: Folder, by: By = "cli") -> None:
 def hall_token(code: Annotated[str, typer.Argument(help="大厅编码（4 位）")]) -> None:
     """Issue a hall's API token (replacing its old one); write it to <hall secret>/city/api.token."""
     from city import hall_tokens
-    from city.cli import _engine, _settings
+    from city.cli import _settings, open_database
 
     try:
-        typer.echo(hall_tokens.issue(_engine(_settings()), code, datetime.now(UTC)))
+        with open_database(_settings()) as engine:
+            typer.echo(hall_tokens.issue(engine, code, datetime.now(UTC)))
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

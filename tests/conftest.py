@@ -91,12 +91,18 @@ def postgres_template(postgres_url: str) -> Iterator[str]:
 
 
 def _drop_database(url: str, name: str) -> None:
-    """Drop a test database. Plain DROP first: it stops an autovacuum worker on the database itself,
-    whereas WITH (FORCE) refuses to, unless the role may signal any backend (CI's role may not)."""
+    """Drop a test database. Plain DROP: it stops an autovacuum worker on the database itself, whereas
+    WITH (FORCE) refuses to unless the role may signal any backend (CI's role may not). A connection a
+    test left open (ours, so ours to end) is terminated first."""
     try:
         _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"')
-    except OperationalError:  # a connection the test left open: end it
-        _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except OperationalError:
+        _pg_admin(
+            url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{name}' AND usename = current_user AND pid <> pg_backend_pid()",
+        )
+        _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def _pg_admin(url: str, sql: str) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from city.platform.upload import Uploader
 
 platform_app = typer.Typer(help="好差评数据报送省级平台（GB/T 39046）", no_args_is_help=True, rich_markup_mode=None)
 
@@ -30,21 +33,21 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", help="另存本月全部记录为 JSON 文件")] = None,
 ) -> None:
     """Batch the month's evaluations and rectifications not yet exported (running it again adds only new ones)."""
-    from city.cli import _engine, _now, _settings
+    from city.cli import _now, _settings, open_database
     from city.platform.export import export_file, export_month, last_month
     from city.platform.settings import PlatformSettings
 
     settings: PlatformSettings = _platform()  # type: ignore[assignment]
-    engine = _engine(_settings())
     wanted = month or last_month(date.today())
-    try:
-        made = export_month(engine, wanted, settings.sender, _now(), settings.batch_size)
-    except ValueError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+    with open_database(_settings()) as engine:
+        try:
+            made = export_month(engine, wanted, settings.sender, _now(), settings.batch_size)
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        records = export_file(engine, wanted) if out is not None else []
     typer.echo(f"{wanted}：新增 {made.records} 条记录，{len(made.batches)} 个批次 {' '.join(made.batches)}")
     if out is not None:
-        records = export_file(engine, wanted)
         out.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
         typer.echo(f"已写出 {len(records)} 条记录：{out}")
 
@@ -56,17 +59,22 @@ def upload(
     ] = None,
 ) -> None:
     """Send every due batch once (signed HTTPS); failures are retried at a later run, with backoff."""
-    from city.cli import _engine, _settings
+    from city.cli import _settings, open_database
     from city.platform.settings import PlatformSettings
     from city.platform.upload import Uploader
     from hallcore.clock import SystemClock
 
     settings: PlatformSettings = _platform()  # type: ignore[assignment]
-    try:
-        uploader = Uploader(_engine(_settings()), settings, SystemClock())
-    except (ValueError, OSError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    with open_database(_settings()) as engine:
+        try:
+            uploader = Uploader(engine, settings, SystemClock())
+        except (ValueError, OSError) as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+        _upload(uploader, every)
+
+
+def _upload(uploader: Uploader, every: float | None) -> None:
     if every is not None:  # a long-running uploader: each batch retried at its own backoff
         import time
 
@@ -86,8 +94,10 @@ def upload(
 @platform_app.command("status")
 def status(month: Month = None) -> None:
     """Every batch with its state and attempts."""
-    from city.cli import _engine, _settings
+    from city.cli import _settings, open_database
     from city.platform.upload import status as batch_status
 
-    for row in batch_status(_engine(_settings()), month):
+    with open_database(_settings()) as engine:
+        rows = batch_status(engine, month)
+    for row in rows:
         typer.echo("\t".join(str(row[k]) for k in ("batch_id", "records", "state", "attempts", "last_status")))

@@ -12,7 +12,8 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner, Result
 
 from city.broker import INGEST_USERNAME, CityBroker, bridge_username
@@ -72,6 +73,16 @@ def test_migrate_register_and_accounts(city_url: str) -> None:
     assert weak.exit_code == 1 and "字母和数字" in weak.output
     wrong = _run({**env, "HALLQ_CITY_DATABASE_URL": "sqlite:///x.db"}, "migrate")
     assert wrong.exit_code == 2 and "PostgreSQL" in wrong.output
+    # Every command closed its connections: none of them is left on the database.
+    looker = create_engine(city_url, poolclass=NullPool)
+    try:
+        left = count(
+            looker,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+    finally:
+        looker.dispose()
+    assert left == 0
 
 
 def test_ingest_worker_processes_store_and_stop_on_sigterm(

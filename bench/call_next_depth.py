@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.seed import analyze
 from bench.ticket_core import DEMO, GROUPS, pct
 from hallcore.calendar import HOLIDAYS_FILE
 from hallcore.clock import ManualClock
@@ -56,6 +57,7 @@ def _fill(engine: sa.Engine, day: object, start: object, depth: int) -> None:
         s.execute(sa.delete(Ticket))
         if rows:
             s.execute(sa.insert(Ticket), rows)
+    analyze(engine)
 
 
 def run(url: str | None, depths: list[int], calls: int, policy: str) -> None:

@@ -52,5 +52,15 @@ def seed_waiting(hall: LiveHall, n: int, window: str = "w01") -> None:
             counters = [{"series": s, "service_date": day, "last": last} for s, last in seqs.items()]
             if counters:
                 conn.execute(sa.insert(TicketCounter), counters)
+        analyze(engine)
     finally:
         engine.dispose()
+
+
+def analyze(engine: sa.Engine) -> None:
+    """PostgreSQL: refresh the ticket table's statistics, as autovacuum does within a minute of a burst of
+    writes (a hall busy all morning has them); without, a queue written in one go is planned as if empty.
+    SQLite keeps none unless asked, and the server never asks, so nothing is done there."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE ticket"))

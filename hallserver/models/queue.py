@@ -76,6 +76,10 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+# Called before (a rejoined no-show, a transfer to a group) or transferred to a window: the partial index below.
+REVISIT = "call_count > 0 OR target_window_id IS NOT NULL"
+
+
 class Ticket(SQLModel, table=True):
     """A queue ticket from issue to its final state."""
 
@@ -89,8 +93,28 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_ticket_person_day", "identity_hash", "service_date"),
         # A group's waiting line of a day in queue order (call next, people ahead, rejoin).
         sa.Index("ix_ticket_line", "service_date", "group_code", "state", "queue_key"),
-        # A group's waiting appointments of a day in slot order (call next: the earliest slot due).
-        sa.Index("ix_ticket_appointment_line", "service_date", "group_code", "state", "appointment_at"),
+        # A group's waiting bookings of a day in slot order (call next: the earliest slot due), ties in queue order.
+        sa.Index(
+            "ix_ticket_booking_line",
+            "service_date",
+            "group_code",
+            "state",
+            "priority",
+            "appointment_at",
+            "queue_key",
+            "id",
+        ),
+        # A group's waiting line of one kind (walk-in, green, booking) in queue order: call next finds the
+        # first of each kind in one index step, even when a kind has nobody waiting.
+        sa.Index("ix_ticket_kind_line", "service_date", "group_code", "state", "priority", "queue_key", "id"),
+        # The few waiting tickets that were called before or sent to a window (call next loads them all).
+        sa.Index(
+            "ix_ticket_revisits",
+            "service_date",
+            "state",
+            sqlite_where=sa.text(REVISIT),
+            postgresql_where=sa.text(REVISIT),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,15 +11,20 @@ against a full scan on random queues."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col
 
 from firmware_config.hall import OverflowRule
-from hallserver.models import Priority, Ticket, TicketEvent, TicketState, UTCDateTime
+from hallserver.models import Ticket, TicketEvent, TicketState, UTCDateTime
+from hallserver.models.queue import REVISIT
+from hallserver.services import ticket_rows
 from hallserver.services.allocation import Candidate
 
 COLUMNS = (
@@ -54,32 +59,38 @@ def reach(window_id: str, groups: Sequence[str], overflow: Sequence[OverflowRule
     return Reach(window_id, tuple(groups), helps)
 
 
-def _firsts(day: object, group: str, skip: frozenset[int], issued_by: datetime | None) -> list[sa.Select]:
-    """The group's never-called, undirected tickets a policy can pick: the first of each kind in each order a
-    policy uses (queue place for every kind; slot then queue place, and slot then id, for bookings — a
-    booking always has its slot, tickets._check_priority).
-    `issued_by`: a helped group's threshold (for these tickets the cap starts at the issue)."""
-    base = sa.select(*COLUMNS).where(
-        col(Ticket.service_date) == day,
-        col(Ticket.group_code) == group,
-        col(Ticket.state) == TicketState.waiting,
-        col(Ticket.call_count) == 0,
-        col(Ticket.target_window_id).is_(None),
-    )
-    if skip:
-        base = base.where(col(Ticket.id).not_in(list(skip)))
-    if issued_by is not None:
-        base = base.where(col(Ticket.issued_at) <= issued_by)
-    by_place = (col(Ticket.queue_key), col(Ticket.id))
-    booked = base.where(col(Ticket.priority) == Priority.appointment)
-    slotted = booked.where(col(Ticket.appointment_at).is_not(None))
-    return [
-        base.where(col(Ticket.priority) == Priority.normal).order_by(*by_place).limit(1),
-        base.where(col(Ticket.priority) == Priority.green).order_by(*by_place).limit(1),
-        booked.order_by(*by_place).limit(1),
-        slotted.order_by(col(Ticket.appointment_at), *by_place).limit(1),
-        slotted.order_by(col(Ticket.appointment_at), col(Ticket.id)).limit(1),
+_COLUMNS = "id, number, group_code, priority, queue_key, appointment_at, target_window_id, issued_at, call_count"
+_LINE = "FROM ticket WHERE service_date = :day AND group_code = :g{i} AND state = 'waiting'"
+_FRESH = _LINE + " AND call_count = 0 AND target_window_id IS NULL"
+_BY_PLACE = "queue_key, id"
+# The first of each kind in each order a policy uses (queue place for every kind; slot then queue place, and
+# slot then id, for bookings — a booking always has its slot, tickets._check_priority).
+_KINDS = (
+    ("priority = 'normal'", _BY_PLACE),
+    ("priority = 'green'", _BY_PLACE),
+    ("priority = 'appointment'", _BY_PLACE),
+    ("priority = 'appointment' AND appointment_at IS NOT NULL", "appointment_at, " + _BY_PLACE),
+    ("priority = 'appointment' AND appointment_at IS NOT NULL", "appointment_at, id"),
+)
+
+
+@cache
+def _statement(groups: int, thresholds: tuple[bool, ...], skipped: int) -> str:
+    """One plain statement per shape (how many groups, which of them wait for a threshold, how many tickets to
+    skip): written once, then sent to the driver as it is (no statement built or compiled per call).
+    Tickets transferred to this window, or called before (rejoined no-shows, transfers to the group), are few
+    and all loaded; of the fresh ones, per group the first of each kind (index steps on ix_ticket_line)."""
+    names = ", ".join(f":g{i}" for i in range(groups))
+    parts = [
+        f"SELECT {_COLUMNS} FROM ticket WHERE service_date = :day AND state = 'waiting' AND ({REVISIT})"
+        f" AND (target_window_id = :window OR (target_window_id IS NULL AND group_code IN ({names})))"
     ]
+    skip = f" AND id NOT IN ({', '.join(f':s{k}' for k in range(skipped))})" if skipped else ""
+    for i in range(groups):
+        fresh = _FRESH.format(i=i) + skip + (f" AND issued_at <= :by{i}" if thresholds[i] else "")
+        for kind, order in _KINDS:
+            parts.append(f"SELECT * FROM (SELECT {_COLUMNS} {fresh} AND {kind} ORDER BY {order} LIMIT 1) AS f")
+    return " UNION ALL ".join(parts)
 
 
 def rejoined_at(session: Session, ticket_ids: Sequence[int]) -> dict[int, datetime]:
@@ -94,7 +105,7 @@ def rejoined_at(session: Session, ticket_ids: Sequence[int]) -> dict[int, dateti
     return {tid: at for tid, at in rows}
 
 
-def to_candidates(session: Session, rows: Sequence[sa.Row]) -> list[Candidate]:
+def to_candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
     """Rows of COLUMNS as candidates, each with the instant its starvation cap counts from."""
     called_before = [r.id for r in rows if r.call_count]
     rejoins = rejoined_at(session, called_before)
@@ -121,23 +132,54 @@ def visible(cands: Sequence[Candidate], where: Reach, now: datetime) -> list[Can
 
 
 def load(
-    session: Session, day: object, where: Reach, now: datetime, skip: frozenset[int] = frozenset()
+    session: Session, day: date, where: Reach, now: datetime, skip: frozenset[int] = frozenset()
 ) -> list[Candidate]:
     """The candidates the policy needs (see the module docstring), without a scan of the queue in Python;
     `skip`: tickets another window claimed meanwhile (the next of their kind is loaded instead)."""
     groups = [*where.groups, *where.helps]
-    # Tickets transferred to this window, and tickets called before (rejoined no-shows, transfers): few.
-    others = sa.select(*COLUMNS).where(
-        col(Ticket.service_date) == day,
-        col(Ticket.state) == TicketState.waiting,
-        (col(Ticket.target_window_id) == where.window_id)
-        | (col(Ticket.target_window_id).is_(None) & col(Ticket.group_code).in_(groups) & (col(Ticket.call_count) > 0)),
-    )
-    thresholds = {g: now - timedelta(minutes=after) for g, after in where.helps.items()}
-    parts = [others, *(q for g in groups for q in _firsts(day, g, skip, thresholds.get(g)))]
-    union = sa.union_all(*(sa.select(q.subquery()) for q in parts))
-    rows = {r.id: r for r in session.execute(union).all() if r.id not in skip}
+    dialect = session.get_bind().dialect
+    params: dict[str, Any] = {"day": day, "window": where.window_id}
+    params |= {f"g{i}": g for i, g in enumerate(groups)}
+    params |= {f"s{k}": t for k, t in enumerate(sorted(skip))}
+    thresholds = tuple(g in where.helps for g in groups)
+    for i, g in enumerate(groups):
+        if thresholds[i]:
+            params[f"by{i}"] = ticket_rows.bound(dialect, "issued_at", now - timedelta(minutes=where.helps[g]))
+    statement = _statement(len(groups), thresholds, len(skip))
+    read = _reader(dialect)
+    rows: dict[int, _Row] = {}
+    for raw in ticket_rows.run(session, statement, **params):
+        row = _Row(*(convert(value) for convert, value in zip(read, raw, strict=True)))
+        if row.id not in skip:
+            rows[row.id] = row
     return visible(to_candidates(session, list(rows.values())), where, now)
+
+
+class _Row(NamedTuple):
+    id: int
+    number: str
+    group_code: str
+    priority: str
+    queue_key: datetime
+    appointment_at: datetime | None
+    target_window_id: str | None
+    issued_at: datetime
+    call_count: int
+
+
+@cache
+def _reader(dialect: Dialect) -> tuple[Callable[[Any], Any], ...]:
+    """Per column of _COLUMNS, how the driver's value becomes the ORM's (UTC datetimes on every backend)."""
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    out = []
+    for name in _Row._fields:
+        process = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
+        out.append(process or _same)
+    return tuple(out)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def load_all(session: Session, day: object, where: Reach, now: datetime) -> list[Candidate]:

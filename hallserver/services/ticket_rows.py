@@ -155,6 +155,12 @@ def _binders(dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
     return out
 
 
+def bound(dialect: Dialect, name: str, value: Any) -> Any:
+    """One value as the driver takes it for a parameter of that name (see _binders)."""
+    process = _binders(dialect).get(name)
+    return value if process is None or value is None else process(value)
+
+
 def for_driver(dialect: Dialect, statement: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The statement and its parameters as the driver takes them (also how a test explains its plan)."""
     for name, process in _binders(dialect).items():

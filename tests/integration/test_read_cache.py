@@ -94,7 +94,7 @@ def test_the_ticket_path_reads_through_its_indexes(sqlite_template: object, tmp_
     line = [p for s, p in plans.items() if "count(*)" in s and "state = 'waiting'" in s]
     assert person and all("ix_ticket_person_day" in p for p in person), plans
     # The people ahead of a normal ticket: one statement, both of its counts searched in an index of the line
-    # (the whole line's count is covered: ix_ticket_line or ix_ticket_appointment_line, whichever SQLite picks).
+    # (the whole line's count is covered: ix_ticket_line or another line index, whichever SQLite picks).
     assert len(line) == 1 and line[0].count("SEARCH ticket USING") == 2, plans
     assert line[0].count("(service_date=? AND group_code=? AND state=?") == 2, plans
     assert not [p for p in plans.values() if "SCAN ticket" in p], plans

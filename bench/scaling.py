@@ -114,8 +114,10 @@ def _hold_displays(hall: LiveHall, first: int, count: int, ready: Any, stop: Any
         client.on_connect = lambda c, _u, _f, _rc, _p: c.subscribe(TOPICS.call(), qos=1)
         client.on_subscribe = lambda c, _u, _m, _rc, _p: subscribed.add(id(c))
         client.connect(hall.host, hall.port, keepalive=60)
-        clients[client.socket().fileno()] = client
-        selector.register(client.socket(), selectors.EVENT_READ, client)
+        sock = client.socket()
+        assert sock is not None  # connect() opened it
+        clients[sock.fileno()] = client
+        selector.register(sock, selectors.EVENT_READ, client)
     while not stop.is_set():
         for client in clients.values():
             if client.want_write():

@@ -1,11 +1,8 @@
 """City accounts: people log in with a password (scrypt) and get a 12-hour token, stored only as its SHA-256
-(as the hall server does; nothing imported from it). Roles: admin (may register halls, publish) and viewer."""
+(hallcore.passwords, shared with the hall server). Roles: admin (may register halls, publish) and viewer."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,10 +11,10 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from city.db.schema import city_token, city_user
+from hallcore.passwords import hash_password, token_hash, verify_password
 
 SESSION_HOURS = 12
 ROLES = ("admin", "viewer")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 class AuthError(ValueError):
@@ -40,30 +37,6 @@ class CityUser:
     def is_admin(self) -> bool:
         """Admins may change the registry."""
         return self.role == "admin"
-
-
-def hash_password(password: str) -> str:
-    """scrypt$<salt>$<hash>, both base64."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
-    return f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Constant-time check of a password against its stored hash."""
-    try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt_b64), **_SCRYPT)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
-
-
-def token_hash(token: str) -> str:
-    """What the database keeps of a token."""
-    return hashlib.sha256(token.encode("ascii", "ignore")).hexdigest()
 
 
 def set_user(engine: Engine, username: str, password: str, role: str, display_name: str, now: datetime) -> None:

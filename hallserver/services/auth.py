@@ -3,9 +3,6 @@ says which windows it may act on. Tokens are stored only as their SHA-256."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,11 +12,11 @@ from sqlmodel import Session
 from firmware_config.devices import DeviceSet, bound_window
 from firmware_config.hall import AccessRole
 from hallcore.errors import HallError
+from hallcore.passwords import hash_password, token_hash, verify_password
 from hallserver.models import AuthToken, Credential
 from hallserver.services.context import HallContext
 
 SESSION_HOURS = 12
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 class Unauthorized(HallError):
@@ -66,29 +63,6 @@ class Principal:
             raise Forbidden(f"您只能操作本人负责的窗口，无权操作 {window_id}")
 
 
-def hash_password(password: str) -> str:
-    """scrypt$<salt>$<hash>, both base64."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
-    return f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Constant-time check of a password against its stored hash."""
-    try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt_b64), **_SCRYPT)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii", "ignore")).hexdigest()
-
-
 def set_password(session: Session, ctx: HallContext, username: str, password: str) -> None:
     """Set a staff member's password (at least 8 characters, not all one kind)."""
     try:
@@ -111,7 +85,7 @@ def login(session: Session, ctx: HallContext, username: str, password: str) -> t
     now = ctx.now()
     session.add(
         AuthToken(
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             username=username,
             kind="session",
             created_at=now,
@@ -128,13 +102,13 @@ def device_token(session: Session, ctx: HallContext, devices: DeviceSet, device_
     except KeyError:
         raise HallError("not_found", f"设备配置中没有设备 {device_id}") from None
     token = secrets.token_urlsafe(32)
-    session.add(AuthToken(token_hash=_token_hash(token), username=device_id, kind="device", created_at=ctx.now()))
+    session.add(AuthToken(token_hash=token_hash(token), username=device_id, kind="device", created_at=ctx.now()))
     return token
 
 
 def logout(session: Session, token: str) -> None:
     """Revoke a token."""
-    row = session.get(AuthToken, _token_hash(token))
+    row = session.get(AuthToken, token_hash(token))
     if row is not None:
         row.revoked = True
         session.add(row)
@@ -142,7 +116,7 @@ def logout(session: Session, token: str) -> None:
 
 def authenticate(session: Session, ctx: HallContext, devices: DeviceSet | None, token: str) -> Principal:
     """The principal behind a bearer token, or Unauthorized."""
-    row = session.get(AuthToken, _token_hash(token))
+    row = session.get(AuthToken, token_hash(token))
     if row is None or row.revoked or (row.expires_at is not None and row.expires_at <= ctx.now()):
         raise Unauthorized("登录已失效，请重新登录")
     if row.kind == "device":

@@ -6,6 +6,7 @@ client, live 5 minutes, allow 5 tries and open the list once. Screenshots: /tmp/
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -49,12 +50,19 @@ def _case_for(phone: Phone, id_no: str, name: str, with_phone: bool) -> str:
     return str(visit["serial_no"])
 
 
-def _send(sms: tuple[SmscSimulator, Notifier]) -> list[str]:
-    """Run the notifier until the outbox is drained; the texts the SMSC got meanwhile."""
+def _send(sms: tuple[SmscSimulator, Notifier], expect: int = 0, timeout: float = 10) -> list[str]:
+    """Run notifier rounds until the outbox is drained (and, with `expect`, until that many texts reached the
+    SMSC or `timeout` passed); the texts the SMSC got meanwhile."""
     sim, notifier = sms
     before = len(sim.submitted)
-    notifier.run_once(slow=False)
-    return [m.text for m in sim.submitted[before:]]
+    deadline = time.monotonic() + timeout
+    rounds = [notifier.run_once(slow=False)]
+    while len(sim.submitted) - before < expect and time.monotonic() < deadline:
+        time.sleep(0.1)
+        rounds.append(notifier.run_once(slow=False))
+    texts = [m.text for m in sim.submitted[before:]]
+    assert len(texts) >= expect, f"expected {expect} text(s) at the SMSC, rounds: {rounds}"
+    return texts
 
 
 def _ask(phone: Phone, id_no: str) -> None:
@@ -72,7 +80,7 @@ def test_own_cases_by_id_and_sms_code(phone: Phone, sms: tuple[SmscSimulator, No
     _ask(phone, OWNER)
     phone.fits()
     phone.screenshot("case-id-code")
-    (text,) = _send(sms)
+    (text,) = _send(sms, expect=1)
     assert sms[0].submitted[-1].destination.endswith(PHONE_NO)
     code = re.search(r"验证码为(\d{6})", text)
     assert code, text

@@ -4,6 +4,7 @@ the hall; the server reads the bridge's state; devices may touch none of it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_generated_bridge_section(rig: CityRig) -> None:
 def test_records_go_out_and_acks_and_notices_come_in(rig: CityRig, probe: Callable[..., Probe]) -> None:
     server = probe(rig.hall, "hallserver")
     assert server.subscribe(bridge_state(bridge_name(rig.profile))) == 1
-    assert server.expect(bridge_state(bridge_name(rig.profile)), timeout=15).payload == b"1"  # the bridge is up
+    _until_up(server, bridge_state(bridge_name(rig.profile)))
     city = _city_probe(rig)
     try:
         assert city.subscribe(f"hall/{CODE}/sync/up/#") == 1
@@ -111,3 +112,10 @@ def test_a_clustered_city_lists_every_node_first_one_preferred(rig: CityRig, tmp
     assert "round_robin false" in lines
     with pytest.raises(ValueError):
         type(link).model_validate(link.model_dump() | {"other_brokers": ["n2.city.cn:1884 evil"]})
+
+
+def _until_up(server: Probe, topic: str, timeout: float = 30) -> None:
+    """Wait for the bridge's state "1": a retained "0" comes first while its first connection is under way."""
+    deadline = time.monotonic() + timeout
+    while server.expect(topic, timeout=max(0.1, deadline - time.monotonic())).payload != b"1":
+        pass

@@ -4,10 +4,10 @@ same with ten people waiting or ten thousand.
 Among a group's never-called, undirected tickets of one kind every registered policy only ever picks the
 first in some order: walk-ins and green by queue place (for them queue place, issue time and starvation-cap
 start coincide), bookings by queue place or by slot. So per group (the window's own, and those an overflow
-rule lets it help with) one statement loads the first of each kind in each of those orders (index steps on
-ix_ticket_line), plus every ticket transferred to this window and every ticket called before (rejoined
-no-shows, transfers to the group), which are few. tests/integration/test_candidates.py checks the choice
-against a full scan on random queues."""
+rule lets it help with) one statement loads the first of each kind in each of those orders (one index step
+each, on ix_ticket_kind_line and ix_ticket_booking_line), plus every ticket transferred to this window and every
+ticket called before (rejoined no-shows, transfers to the group), which are few (ix_ticket_revisits).
+tests/integration/test_candidates.py checks the choice against a full scan on random queues."""
 
 from __future__ import annotations
 
@@ -60,8 +60,10 @@ def reach(window_id: str, groups: Sequence[str], overflow: Sequence[OverflowRule
 
 
 _COLUMNS = "id, number, group_code, priority, queue_key, appointment_at, target_window_id, issued_at, call_count"
-_LINE = "FROM ticket WHERE service_date = :day AND group_code = :g{i} AND state = 'waiting'"
-_FRESH = _LINE + " AND call_count = 0 AND target_window_id IS NULL"
+_FRESH = (
+    "FROM ticket WHERE service_date = :day AND group_code = :g{i} AND state = 'waiting'"
+    " AND call_count = 0 AND target_window_id IS NULL"
+)
 _BY_PLACE = "queue_key, id"
 # The first of each kind in each order a policy uses (queue place for every kind; slot then queue place, and
 # slot then id, for bookings — a booking always has its slot, tickets._check_priority).
@@ -79,7 +81,7 @@ def _statement(groups: int, thresholds: tuple[bool, ...], skipped: int) -> str:
     """One plain statement per shape (how many groups, which of them wait for a threshold, how many tickets to
     skip): written once, then sent to the driver as it is (no statement built or compiled per call).
     Tickets transferred to this window, or called before (rejoined no-shows, transfers to the group), are few
-    and all loaded; of the fresh ones, per group the first of each kind (index steps on ix_ticket_line)."""
+    and all loaded; of the fresh ones, per group the first of each kind."""
     names = ", ".join(f":g{i}" for i in range(groups))
     parts = [
         f"SELECT {_COLUMNS} FROM ticket WHERE service_date = :day AND state = 'waiting' AND ({REVISIT})"

@@ -20,7 +20,7 @@ from firmware_config.hall import AllocationRules, OverflowRule, TicketRules
 from hallcore.clock import ManualClock
 from hallserver.db import make_engine, session_scope
 from hallserver.models import Priority, Ticket, TicketEvent, TicketState
-from hallserver.services import allocation, candidates, tickets, windows
+from hallserver.services import allocation, candidates, ticket_rows, tickets, windows
 from hallserver.services.context import HallContext
 from tests.conftest import local
 from tests.integration.helpers import issue, reload, tx
@@ -221,3 +221,23 @@ def test_a_helped_groups_threshold_applies_before_picking_its_first_booking(db: 
         bounded = candidates.load(s, NOW.date(), where, NOW)
     assert sorted(c.number for c in bounded) == ["Z001", "Z002"]
     assert _choice("fair", bounded) == 2
+
+
+def test_every_part_of_the_candidate_statement_is_an_index_search(db: Engine) -> None:
+    """SQLite's plan of the statement call next sends, with a helped group and a skipped ticket: every part is
+    a search in an index of the line (never a scan of the day's tickets), so its cost does not grow with the
+    queue; the tickets called before or redirected come from their own partial index."""
+    where = candidates.reach(WINDOW, OWN, RULES)
+    groups = [*where.groups, *where.helps]
+    statement = candidates._statement(len(groups), tuple(g in where.helps for g in groups), 1)
+    params = {"day": NOW.date(), "window": WINDOW, "s0": 1} | {f"g{i}": g for i, g in enumerate(groups)}
+    params |= {f"by{i}": NOW for i, g in enumerate(groups) if g in where.helps}
+    with db.connect() as conn:
+        sql, bound = ticket_rows.for_driver(db.dialect, statement, params)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        plan = [row[3] for row in cursor.execute("EXPLAIN QUERY PLAN " + sql, bound).fetchall()]
+    reads = [step for step in plan if "ticket" in step and ("SEARCH" in step or "SCAN" in step)]
+    assert len(reads) == 1 + 5 * len(groups), plan
+    assert not [step for step in reads if step.startswith("SCAN")], plan
+    assert "ix_ticket_revisits" in reads[0], plan
+    assert all("ix_ticket_kind_line" in s or "ix_ticket_booking_line" in s for s in reads[1:]), plan

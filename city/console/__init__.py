@@ -3,6 +3,7 @@ Login sets an HttpOnly, SameSite=Strict cookie holding the session token; every 
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -85,6 +86,12 @@ def logout(request: Request) -> Response:
     return response
 
 
+def _alerts(c: City, now: datetime) -> list[monitor.Alert]:
+    """Today's alerts across halls, as the city's settings define them."""
+    today = now.astimezone(SHANGHAI).date()
+    return monitor.alerts(c.engine, now, today, c.settings.silent_after_min, c.settings.long_wait_min)
+
+
 @router.get("/halls")
 def halls_page(request: Request) -> Response:
     """各大厅: every hall's live state."""
@@ -93,9 +100,7 @@ def halls_page(request: Request) -> Response:
         return _to_login()
     c = _city(request)
     now = c.clock.now()
-    found = monitor.alerts(
-        c.engine, now, now.astimezone(SHANGHAI).date(), c.settings.silent_after_min, c.settings.long_wait_min
-    )
+    found = _alerts(c, now)
     return _html(pages.halls(user, now, monitor.live(c.engine, now), found, c.settings.silent_after_min))
 
 
@@ -107,9 +112,7 @@ def alerts_page(request: Request) -> Response:
         return _to_login()
     c = _city(request)
     now = c.clock.now()
-    found = monitor.alerts(
-        c.engine, now, now.astimezone(SHANGHAI).date(), c.settings.silent_after_min, c.settings.long_wait_min
-    )
+    found = _alerts(c, now)
     return _html(pages.alerts(user, now, found))
 
 

@@ -5,6 +5,8 @@ carries `at`, so the store-once guarantee for (hall, seq) lives in `received`, k
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -212,6 +214,23 @@ complaint_current = Table(
 WAIT_BUCKETS_MIN = (5, 10, 15, 20, 30, 45, 60, 90)  # upper bounds; one more bucket for longer waits
 WAIT_COLUMNS = (*(f"w_le_{m}" for m in WAIT_BUCKETS_MIN), "w_gt_90")
 
+
+def _sums() -> list[Column[Any]]:
+    """The figures a rollup keeps per (period, hall, department, item), all additive (new columns per table)."""
+    return [
+        Column("visits", Integer, nullable=False, default=0),
+        Column("wait_sum_s", BigInteger, nullable=False, default=0),
+        Column("wait_max_s", Integer, nullable=False, default=0),
+        *(Column(name, Integer, nullable=False, default=0) for name in WAIT_COLUMNS),
+        *(Column(f"eval_{level}", Integer, nullable=False, default=0) for level in range(1, 6)),
+        Column("eval_bad", Integer, nullable=False, default=0),
+        Column("rect_due", Integer, nullable=False, default=0),
+        Column("rect_on_time", Integer, nullable=False, default=0),
+        Column("cases_due", Integer, nullable=False, default=0),
+        Column("cases_on_time", Integer, nullable=False, default=0),
+    ]
+
+
 rollup_daily = Table(
     "rollup_daily",
     metadata,
@@ -219,16 +238,7 @@ rollup_daily = Table(
     Column("hall", String(4), primary_key=True),
     Column("department", Text, primary_key=True),
     Column("item_code", Text, primary_key=True),
-    Column("visits", Integer, nullable=False, default=0),
-    Column("wait_sum_s", BigInteger, nullable=False, default=0),
-    Column("wait_max_s", Integer, nullable=False, default=0),
-    *(Column(name, Integer, nullable=False, default=0) for name in WAIT_COLUMNS),
-    *(Column(f"eval_{level}", Integer, nullable=False, default=0) for level in range(1, 6)),
-    Column("eval_bad", Integer, nullable=False, default=0),
-    Column("rect_due", Integer, nullable=False, default=0),
-    Column("rect_on_time", Integer, nullable=False, default=0),
-    Column("cases_due", Integer, nullable=False, default=0),
-    Column("cases_on_time", Integer, nullable=False, default=0),
+    *_sums(),
 )
 
 # The same sums per calendar month (`month` is its first day), maintained with rollup_daily (city/rollups.py).
@@ -239,16 +249,7 @@ rollup_monthly = Table(
     Column("hall", String(4), primary_key=True),
     Column("department", Text, primary_key=True),
     Column("item_code", Text, primary_key=True),
-    Column("visits", Integer, nullable=False, default=0),
-    Column("wait_sum_s", BigInteger, nullable=False, default=0),
-    Column("wait_max_s", Integer, nullable=False, default=0),
-    *(Column(name, Integer, nullable=False, default=0) for name in WAIT_COLUMNS),
-    *(Column(f"eval_{level}", Integer, nullable=False, default=0) for level in range(1, 6)),
-    Column("eval_bad", Integer, nullable=False, default=0),
-    Column("rect_due", Integer, nullable=False, default=0),
-    Column("rect_on_time", Integer, nullable=False, default=0),
-    Column("cases_due", Integer, nullable=False, default=0),
-    Column("cases_on_time", Integer, nullable=False, default=0),
+    *_sums(),
 )
 
 rollup_dirty = Table(

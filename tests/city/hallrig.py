@@ -257,6 +257,27 @@ def city_counts(engine: Engine, code: str) -> tuple[Counter[str], int, int, int]
     return per_stream, int(received[0]), int(received[1]), int(upto or 0)
 
 
+def rig_state(rig: dict) -> str:
+    """Each hall's seq and backlog beside what the city received and acknowledged (for a failing wait)."""
+    parts = []
+    for hall in rig["halls"]:
+        _, received, _, upto = city_counts(rig["engine"], hall.code)
+        parts.append(
+            f"{hall.hall_id}: last_seq={hall.last_seq()} backlog={hall.backlog()} city received={received} "
+            f"upto={upto} link={hall.publisher.state}"
+        )
+    return "; ".join(parts)
+
+
+def caught_up(rig: dict) -> bool:
+    """Every hall's records are stored once at the city and acknowledged, and no backlog is left."""
+    for hall in rig["halls"]:
+        _, received, _, upto = city_counts(rig["engine"], hall.code)
+        if hall.backlog() or received != hall.last_seq() or upto != hall.last_seq():
+            return False
+    return True
+
+
 def wait_until(what: str, check: Callable[[], bool], timeout: float, detail: Callable[[], str] = lambda: "") -> None:
     """Poll `check` until it holds; fail with `what` and the current state after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -30,9 +30,11 @@ from tests.city.hallrig import (
     Hall,
     IngestProcess,
     Traffic,
+    caught_up,
     city_counts,
     merge_city_section,
     opening_day,
+    rig_state,
     start_hall,
     wait_until,
     write_hall_dir,
@@ -102,31 +104,12 @@ def rig(city_db: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -
         cluster.stop()
 
 
-def _state(rig: dict) -> str:
-    parts = []
-    for hall in rig["halls"]:
-        _, received, _, upto = city_counts(rig["engine"], hall.code)
-        parts.append(
-            f"{hall.hall_id}: last_seq={hall.last_seq()} backlog={hall.backlog()} city received={received} "
-            f"upto={upto} link={hall.publisher.state}"
-        )
-    return "; ".join(parts)
-
-
-def _caught_up(rig: dict) -> bool:
-    for hall in rig["halls"]:
-        _, received, _, upto = city_counts(rig["engine"], hall.code)
-        if hall.backlog() or received != hall.last_seq() or upto != hall.last_seq():
-            return False
-    return True
-
-
 def test_a_killed_cluster_node_and_a_killed_ingest_lose_nothing_and_store_nothing_twice(rig: dict) -> None:
     halls: list[Hall] = rig["halls"]
     cluster: RabbitCluster = rig["cluster"]
     with Traffic(halls):
         wait_until("first records at the city", lambda: all(city_counts(rig["engine"], h.code)[1] > 0 for h in halls),
-                   90, lambda: _state(rig))  # fmt: skip
+                   90, lambda: rig_state(rig))  # fmt: skip
         cluster.kill(1)  # the first hall's node (and where ingest worker 1's AMQP connection is likely)
         killed_at = time.monotonic()
         served = {h.hall_id: h.served for h in halls}
@@ -147,13 +130,13 @@ def test_a_killed_cluster_node_and_a_killed_ingest_lose_nothing_and_store_nothin
         print(f"\nnode 1 down {time.monotonic() - killed_at:.1f} s; halls whose records reached the city meanwhile: "
               f"{flowing}; restarting node 1")  # fmt: skip
         cluster.start_node(1, timeout=300)  # a killed node waits for its peers before it boots
-    wait_until("every hall's records at the city and every outbox drained", lambda: _caught_up(rig), DRAIN_S,
-               lambda: _state(rig))  # fmt: skip
+    wait_until("every hall's records at the city and every outbox drained", lambda: caught_up(rig), DRAIN_S,
+               lambda: rig_state(rig))  # fmt: skip
     assert len(cluster.running_members()) == 3, "the restarted node rejoined the cluster"
     for hall in halls:
         per_stream, received, distinct, upto = city_counts(rig["engine"], hall.code)
         last = hall.last_seq()
-        assert received == distinct == upto == last, _state(rig)
+        assert received == distinct == upto == last, rig_state(rig)
         assert per_stream == hall.spy.per_stream(), f"{hall.hall_id}: city {per_stream} ≠ hall {hall.spy.per_stream()}"
         assert set(hall.spy.seen) == set(range(1, last + 1))
         assert per_stream["visits"] == hall.visits() == hall.served
@@ -161,7 +144,7 @@ def test_a_killed_cluster_node_and_a_killed_ingest_lose_nothing_and_store_nothin
     with rig["engine"].connect() as conn:
         refused = conn.execute(text("SELECT hall, reason FROM rejected LIMIT 5")).all()
     assert not refused, f"a hall's own records were refused: {refused}"
-    print("cluster fault test:", _state(rig))
+    print("cluster fault test:", rig_state(rig))
 
 
 def test_the_cluster_refuses_a_hall_writing_another_halls_topic(rig: dict) -> None:

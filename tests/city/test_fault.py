@@ -32,9 +32,11 @@ from tests.city.hallrig import (
     Hall,
     IngestProcess,
     Traffic,
+    caught_up,
     city_counts,
     merge_city_section,
     opening_day,
+    rig_state,
     shared_dir,
     start_hall,
     wait_until,
@@ -100,33 +102,14 @@ def rig(city_db: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -
         shutil.rmtree(city_broker.files.out_dir.parent, ignore_errors=True)
 
 
-def _state(rig: dict) -> str:
-    parts = []
-    for hall in rig["halls"]:
-        _, received, _, upto = city_counts(rig["engine"], hall.code)
-        parts.append(
-            f"{hall.hall_id}: last_seq={hall.last_seq()} backlog={hall.backlog()} city received={received} "
-            f"upto={upto} link={hall.publisher.state}"
-        )
-    return "; ".join(parts)
-
-
-def _caught_up(rig: dict) -> bool:
-    for hall in rig["halls"]:
-        _, received, _, upto = city_counts(rig["engine"], hall.code)
-        if hall.backlog() or received != hall.last_seq() or upto != hall.last_seq():
-            return False
-    return True
-
-
 def test_a_cut_link_and_a_killed_ingest_lose_nothing_and_store_nothing_twice(rig: dict) -> None:
     halls: list[Hall] = rig["halls"]
     cut = halls[1]
     with Traffic(halls):
         wait_until("first records at the city", lambda: all(city_counts(rig["engine"], h.code)[1] > 0 for h in halls),
-                   60, lambda: _state(rig))  # fmt: skip
+                   60, lambda: rig_state(rig))  # fmt: skip
         rig["broker"].suspend_hall(cut.code)
-        wait_until("the cut hall sees its link down", lambda: cut.publisher.state == "down", 30, lambda: _state(rig))
+        wait_until("the cut hall sees its link down", lambda: cut.publisher.state == "down", 30, lambda: rig_state(rig))
         before = cut.last_seq()
         time.sleep(CUT_S / 2)
         rig["ingest"].kill9()
@@ -135,13 +118,13 @@ def test_a_cut_link_and_a_killed_ingest_lose_nothing_and_store_nothing_twice(rig
         time.sleep(CUT_S / 2)
         assert cut.last_seq() > before, "the cut hall keeps serving (and recording) while its link is down"
         rig["broker"].resume_hall(cut.code)
-        wait_until("the cut hall's link back up", lambda: cut.publisher.state == "up", 60, lambda: _state(rig))
-    wait_until("every hall's records at the city and every outbox drained", lambda: _caught_up(rig), DRAIN_S,
-               lambda: _state(rig))  # fmt: skip
+        wait_until("the cut hall's link back up", lambda: cut.publisher.state == "up", 60, lambda: rig_state(rig))
+    wait_until("every hall's records at the city and every outbox drained", lambda: caught_up(rig), DRAIN_S,
+               lambda: rig_state(rig))  # fmt: skip
     for hall in halls:
         per_stream, received, distinct, upto = city_counts(rig["engine"], hall.code)
         last = hall.last_seq()
-        assert received == distinct == upto == last, _state(rig)
+        assert received == distinct == upto == last, rig_state(rig)
         assert per_stream == hall.spy.per_stream(), f"{hall.hall_id}: city {per_stream} ≠ hall {hall.spy.per_stream()}"
         assert len(hall.spy.seen) == last and set(hall.spy.seen) == set(range(1, last + 1))
         assert per_stream["visits"] == hall.visits() == hall.served
@@ -150,4 +133,4 @@ def test_a_cut_link_and_a_killed_ingest_lose_nothing_and_store_nothing_twice(rig
     with rig["engine"].connect() as conn:
         refused = conn.execute(text("SELECT hall, reason FROM rejected LIMIT 5")).all()
     assert not refused, f"a hall's own records were refused: {refused}"
-    print("\nfault test:", _state(rig))
+    print("\nfault test:", rig_state(rig))
